@@ -1,0 +1,41 @@
+// The command line. The only place that exits the process.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { runCommand } from './run-command.js';
+import { serveCommand } from './serve-command.js';
+import { demoCommand } from './demo-command.js';
+import { UsageError } from './units.js';
+
+async function main(): Promise<number> {
+  let exitCode = 0;
+  await yargs(hideBin(process.argv))
+    .scriptName('sipstorm')
+    .usage('$0 <command> [options]')
+    .command(runCommand((code) => (exitCode = code)))
+    .command(serveCommand((code) => (exitCode = code)))
+    .command(demoCommand((code) => (exitCode = code)))
+    .demandCommand(1, 'Name a command: run, serve or demo (see --help).')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      throw new UsageError(`${msg}\nRun "sipstorm --help" for usage.`);
+    })
+    .parseAsync();
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    // One line for the user; a stack only for bugs.
+    if (err instanceof UsageError) process.stderr.write(`sipstorm: ${err.message}\n`);
+    else if (err instanceof Error && !(err as { bug?: boolean }).bug) process.stderr.write(`sipstorm: ${err.message}\n`);
+    else process.stderr.write(`sipstorm: unexpected failure: ${String(err)}\n`);
+    if (process.env.SIPSTORM_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);

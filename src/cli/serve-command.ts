@@ -1,0 +1,108 @@
+// `sipstorm serve`: the embedded simulated trunk, standalone, with its fault switches and control API.
+import type { CommandModule } from 'yargs';
+import { EmbeddedTrunk } from '../trunk/server.js';
+import { startControlApi } from '../trunk/control-api.js';
+import type { TrunkOptions } from '../trunk/config.js';
+import { parseDurationMs, parseLimit, UsageError } from './units.js';
+import { EXIT_OK } from './output.js';
+
+const ALGORITHMS = ['MD5', 'MD5-sess', 'SHA-256', 'SHA-256-sess', 'SHA-512-256', 'SHA-512-256-sess'] as const;
+
+export function serveCommand(setExit: (code: number) => void): CommandModule {
+  return {
+    command: 'serve',
+    describe: 'Run the embedded simulated trunk (registrar + OPTIONS responder over UDP and TCP)',
+    builder: (y) =>
+      y
+        .option('port', { type: 'number', default: 5060, describe: 'UDP and TCP port (0 = any free port)' })
+        .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to bind (loopback by default; ::1 for IPv6)' })
+        .option('transports', { type: 'string', default: 'udp,tcp', describe: 'Comma list of udp,tcp' })
+        .option('users', { type: 'number', default: 1000, describe: 'Accept agent0000.. / secret0000.. for this many users' })
+        .option('realm', { type: 'string', describe: 'Digest realm (default: the host)' })
+        .option('auth', { type: 'boolean', default: true, describe: 'Challenge REGISTER with digest (--no-auth to accept all)' })
+        .option('algorithm', { type: 'string', choices: ALGORITHMS, default: 'MD5', describe: 'Digest algorithm of the challenge' })
+        .option('nonce-ttl', { type: 'string', default: '30s', describe: 'Nonce lifetime; older nonces get 401 stale=true' })
+        .option('min-expires', { type: 'number', default: 60, describe: 'Shorter REGISTER Expires get 423 Interval Too Brief' })
+        .option('aor-limit', { type: 'string', describe: 'Per-AOR token bucket, e.g. 5/s or 5/s:10 (burst 10)' })
+        .option('aor-limit-code', { type: 'number', choices: [429, 403, 503], default: 429, describe: 'Status answered over the per-AOR limit' })
+        .option('retry-after', { type: 'number', describe: 'Retry-After seconds on limit answers' })
+        .option('global-limit', { type: 'string', describe: 'Whole-trunk token bucket, answered 503 + Retry-After, e.g. 2000/s' })
+        .option('publish-start', { type: 'string', describe: 'Publish window start after trunk start, e.g. 10s' })
+        .option('publish-length', { type: 'string', default: '30s', describe: 'Publish window length' })
+        .option('publish-mode', { type: 'string', choices: ['forbidden', 'stale-credentials'], default: 'forbidden' })
+        .option('publish-methods', { type: 'string', default: 'REGISTER,OPTIONS', describe: 'Methods the publish window affects' })
+        .option('delay', { type: 'string', describe: 'Added response delay, e.g. 20ms' })
+        .option('jitter', { type: 'string', describe: 'Extra uniform random delay, e.g. 10ms' })
+        .option('loss', { type: 'number', describe: 'Fraction of requests silently dropped (0..1)' })
+        .option('control-port', { type: 'number', describe: 'HTTP control API on loopback (GET/POST /config, GET /counters, POST /reset)' })
+        .option('max-duration', { type: 'string', describe: 'Stop by itself after this long (default: until Ctrl-C)' }),
+    handler: async (argv) => {
+      const options = toTrunkOptions(argv as unknown as Record<string, unknown>);
+      const trunk = await EmbeddedTrunk.start(options);
+      const control = argv['control-port'] !== undefined ? await startControlApi(trunk, argv['control-port'] as number) : undefined;
+      const { host, port } = trunk.address;
+      process.stdout.write(
+        `sipstorm trunk listening on ${(options.transports ?? ['udp', 'tcp']).join('+')} ${host.includes(':') ? `[${host}]` : host}:${port}` +
+          `${control ? `, control API http://127.0.0.1:${control.port}` : ''} (${options.users} users)\n`,
+      );
+      const maxMs = argv['max-duration'] ? parseDurationMs(argv['max-duration'] as string, '--max-duration') : 0;
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        if (maxMs > 0) setTimeout(stop, maxMs).unref();
+      });
+      await control?.close();
+      const counters = trunk.counters();
+      await trunk.stop();
+      process.stdout.write(`${JSON.stringify({ counters })}\n`);
+      setExit(EXIT_OK);
+    },
+  };
+}
+
+export function toTrunkOptions(argv: Record<string, unknown>): TrunkOptions {
+  const users = argv.users as number;
+  if (!Number.isInteger(users) || users < 1) throw new UsageError(`--users must be a positive integer, got ${users}`);
+  const transports = String(argv.transports ?? 'udp,tcp').split(',').map((t) => t.trim());
+  for (const t of transports) if (t !== 'udp' && t !== 'tcp') throw new UsageError(`--transports: unknown transport "${t}" (udp, tcp)`);
+  const retryAfterS = argv['retry-after'] as number | undefined;
+  const options: TrunkOptions = {
+    host: argv.host as string,
+    port: argv.port as number,
+    transports: transports as ('udp' | 'tcp')[],
+    users,
+    realm: argv.realm as string | undefined,
+    auth: argv.auth as boolean,
+    algorithm: argv.algorithm as TrunkOptions['algorithm'],
+    nonceTtlMs: parseDurationMs(argv['nonce-ttl'] as string, '--nonce-ttl'),
+    minExpires: argv['min-expires'] as number,
+  };
+  if (argv['aor-limit']) {
+    const limit = parseLimit(argv['aor-limit'] as string, '--aor-limit');
+    options.aorLimit = { ...limit, code: argv['aor-limit-code'] as 429 | 403 | 503, retryAfterS };
+  }
+  if (argv['global-limit']) options.globalLimit = { ...parseLimit(argv['global-limit'] as string, '--global-limit'), retryAfterS };
+  if (argv['publish-start']) {
+    const methods = String(argv['publish-methods']).split(',').map((m) => m.trim().toUpperCase());
+    for (const m of methods) if (m !== 'REGISTER' && m !== 'OPTIONS') throw new UsageError(`--publish-methods: unknown method "${m}"`);
+    options.publishWindow = {
+      startMs: parseDurationMs(argv['publish-start'] as string, '--publish-start'),
+      lengthMs: parseDurationMs(argv['publish-length'] as string, '--publish-length'),
+      mode: argv['publish-mode'] as 'forbidden' | 'stale-credentials',
+      methods: methods as ('REGISTER' | 'OPTIONS')[],
+    };
+  }
+  if (argv.delay || argv.jitter) {
+    options.delay = {
+      fixedMs: argv.delay ? parseDurationMs(argv.delay as string, '--delay') : 0,
+      jitterMs: argv.jitter ? parseDurationMs(argv.jitter as string, '--jitter') : 0,
+    };
+  }
+  if (argv.loss !== undefined) {
+    const loss = argv.loss as number;
+    if (!(loss >= 0 && loss <= 1)) throw new UsageError(`--loss must be between 0 and 1, got ${loss}`);
+    options.lossRate = loss;
+  }
+  return options;
+}

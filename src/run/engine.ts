@@ -1,0 +1,279 @@
+// The one module that wires a run: transport -> transaction layer -> agents <- dispatcher, with
+// every outcome going to the metrics recorder. It never exits the process (only the CLI does).
+import { EventEmitter } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { buildRunResult, type RunResult } from '../report/result.js';
+import { MetricsRecorder } from '../metrics/recorder.js';
+import { ConstantRate, type ArrivalSource } from '../schedule/arrivals.js';
+import { Dispatcher } from '../schedule/dispatcher.js';
+import { realClock, type Clock } from '../shared/clock.js';
+import { compileClassMap, OUTCOME_CLASSES, type ClassMap, type OutcomeClass } from '../shared/outcome.js';
+import { Agent, type AgentHost, type AgentIdentity, type OperationKind } from '../sip/agent.js';
+import { ClientTransactionLayer } from '../sip/transaction.js';
+import { createTransport } from '../transport/index.js';
+import type { TargetSpec, Transport } from '../transport/transport.js';
+import { TOOL } from './tool.js';
+
+export type MethodMode = 'REGISTER' | 'OPTIONS' | 'auto';
+
+export interface RunOptions {
+  target: TargetSpec;
+  identities: AgentIdentity[];
+  rate: number;
+  durationMs: number;
+  /** REGISTER or OPTIONS for every arrival; `auto`: REGISTER when unregistered or due, else OPTIONS. */
+  method: MethodMode;
+  expires: number;
+  t1Ms: number;
+  t2Ms: number;
+  t4Ms: number;
+  /** UDP sockets in the pool / TCP connections (default: one per agent for TCP). */
+  sockets: number;
+  bufferBytes?: number;
+  unregister: boolean;
+  classMap?: ClassMap;
+  userAgent?: string;
+  clock?: Clock;
+  /** Aborting stops sending; the run still drains, unregisters and returns its (partial) result. */
+  signal?: AbortSignal;
+  /** Extra config echoed into the result. */
+  configExtra?: Record<string, unknown>;
+}
+
+export interface ProgressSample {
+  elapsedMs: number;
+  dispatched: number;
+  outstanding: number;
+  done: Record<OutcomeClass, number>;
+}
+
+export interface UnregisterSummary {
+  attempted: number;
+  ok: number;
+  failed: number;
+}
+
+/** Emits 'progress' (ProgressSample) once a second and 'phase' (string) at each stage. */
+export class RunEngine extends EventEmitter implements AgentHost {
+  readonly clock: Clock;
+  readonly userAgent: string;
+  readonly metrics: MetricsRecorder;
+  transport!: Transport;
+  transactions!: ClientTransactionLayer;
+  private agents: Agent[] = [];
+  private readonly classifyStatus: (status: number) => OutcomeClass;
+  private busyAgents = 0;
+  private unregistering = false;
+  private readonly unregisterSummary: UnregisterSummary = { attempted: 0, ok: 0, failed: 0 };
+  private readonly doneByClass = emptyClassCounts();
+  private strays = 0;
+
+  constructor(private readonly opts: RunOptions) {
+    super();
+    this.clock = opts.clock ?? realClock;
+    this.userAgent = opts.userAgent ?? `${TOOL.name}/${TOOL.version}`;
+    this.classifyStatus = compileClassMap(opts.classMap);
+    this.metrics = new MetricsRecorder({ startUs: this.clock.nowUs() });
+  }
+
+  classify(status: number): OutcomeClass {
+    return this.classifyStatus(status);
+  }
+
+  async run(): Promise<RunResult> {
+    const opts = this.opts;
+    if (opts.identities.length === 0) throw new Error('at least one agent is needed');
+    const startedAt = new Date();
+    const cpuStart = process.cpuUsage();
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+
+    const slots = opts.target.protocol === 'udp' ? Math.min(opts.sockets, opts.identities.length) : opts.sockets;
+    this.transport = await createTransport(opts.target, { slots, bufferBytes: opts.bufferBytes }, {
+      onMessage: (data, slot) => this.transactions.handleMessage(data, slot),
+      onSlotError: (slot, reason) => this.transactions.handleSlotError(slot, reason),
+    });
+    const metrics = this.metrics;
+    this.transactions = new ClientTransactionLayer(this.transport, this.clock, { t1Ms: opts.t1Ms, t2Ms: opts.t2Ms, t4Ms: opts.t4Ms }, {
+      onSent: (method) => metrics.recordSent(method, this.clock.nowUs(), false),
+      onRetransmit: (method) => metrics.recordSent(method, this.clock.nowUs(), true),
+      onResponse: (method, status) => metrics.recordResponse(method, status),
+      onMalformed: (kind) => metrics.recordMalformed(kind),
+      onStray: () => this.strays++,
+    });
+    this.transactions.startTimers(5);
+    this.agents = opts.identities.map((identity, i) => new Agent(i, identity, this, opts.expires));
+
+    const source: ArrivalSource = new ConstantRate(opts.rate, opts.durationMs);
+    const dispatcher = new Dispatcher({ clock: this.clock, source, target: this });
+    const onAbort = () => dispatcher.stop();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const runStartUs = this.clock.nowUs();
+    const progress = setInterval(() => this.emitProgress(runStartUs, dispatcher), 1000);
+    const refresher = setInterval(() => this.refreshDue(), 100);
+
+    this.emit('phase', 'load');
+    if (!opts.signal?.aborted) dispatcher.start();
+    else dispatcher.stop();
+    await dispatcher.done;
+    const loadEndUs = this.clock.nowUs();
+    clearInterval(refresher);
+
+    // Every transaction ends by Timer F (64*T1), so draining is bounded by it.
+    this.emit('phase', 'drain');
+    await this.waitIdle(64 * opts.t1Ms + 1000);
+    if (opts.unregister) {
+      this.emit('phase', 'unregister');
+      await this.unregisterAll();
+    }
+    clearInterval(progress);
+    this.emitProgress(runStartUs, dispatcher);
+    this.transactions.stopTimers();
+    opts.signal?.removeEventListener('abort', onAbort);
+    const transportStats = this.transport.stats();
+    await this.transport.close();
+    loopDelay.disable();
+
+    const cpu = process.cpuUsage(cpuStart);
+    const durationMs = (loadEndUs - runStartUs) / 1000;
+    const snapshot = metrics.snapshot();
+    return buildRunResult(snapshot, {
+      tool: TOOL,
+      target: opts.target.text,
+      startedAt,
+      durationMs,
+      interrupted: opts.signal?.aborted ?? false,
+      config: {
+        agents: opts.identities.length,
+        rate: opts.rate,
+        method: opts.method,
+        transport: opts.target.protocol,
+        durationMs: opts.durationMs,
+        expires: opts.expires,
+        t1Ms: opts.t1Ms,
+        t2Ms: opts.t2Ms,
+        sockets: slots,
+        unregister: opts.unregister,
+        ...opts.configExtra,
+      },
+      generator: {
+        cpuUserMs: cpu.user / 1000,
+        cpuSystemMs: cpu.system / 1000,
+        maxRssBytes: process.resourceUsage().maxRSS * 1024,
+        eventLoopLagP99Ms: Number.isFinite(loopDelay.percentile(99)) ? loopDelay.percentile(99) / 1e6 : 0,
+      },
+      extra: {
+        plannedArrivals: source.total,
+        dispatchedArrivals: dispatcher.dispatched,
+        unregister: this.unregisterSummary,
+        strayResponses: this.strays,
+        transportStats,
+      },
+    });
+  }
+
+  /** DispatchTarget: one open-loop arrival. */
+  dispatch(k: number, intendedUs: number, nowUs: number): void {
+    const agent = this.agents[k % this.agents.length];
+    const mode = this.opts.method;
+    const method = mode === 'OPTIONS' || (mode === 'auto' && agent.registered && nowUs < agent.refreshAtUs) ? 'OPTIONS' : 'REGISTER';
+    if (agent.busy) {
+      // Never queued silently: the agent could not keep the schedule.
+      this.metrics.recordOutcome(method, 'dropped', 0, '', intendedUs, -1, nowUs);
+      this.doneByClass.dropped++;
+      return;
+    }
+    this.metrics.recordSendLag(nowUs - intendedUs);
+    this.busyAgents++;
+    if (method === 'OPTIONS') agent.startOptions(intendedUs);
+    else agent.startRegister(intendedUs);
+  }
+
+  /** AgentHost: exactly one call per operation. */
+  operationDone(
+    _agent: Agent,
+    kind: OperationKind,
+    cls: OutcomeClass,
+    status: number,
+    reason: string,
+    intendedUs: number,
+    firstSentUs: number,
+    doneUs: number,
+  ): void {
+    this.busyAgents--;
+    if (kind === 'unregister') {
+      this.unregisterSummary[cls === 'ok' ? 'ok' : 'failed']++;
+      if (this.busyAgents === 0) this.emit('idle');
+      return;
+    }
+    this.doneByClass[cls]++;
+    this.metrics.recordOutcome(kind, cls, status, reason, intendedUs, firstSentUs, doneUs);
+    if (this.busyAgents === 0) this.emit('idle');
+  }
+
+  /** Refresh bindings before they expire (REGISTER and auto modes), as a real UA does. */
+  private refreshDue(): void {
+    if (this.opts.method === 'OPTIONS') return;
+    const now = this.clock.nowUs();
+    for (const agent of this.agents) {
+      if (agent.registered && !agent.busy && agent.refreshAtUs <= now) {
+        this.busyAgents++;
+        agent.startRegister(agent.refreshAtUs);
+      }
+    }
+  }
+
+  private async unregisterAll(): Promise<void> {
+    this.unregistering = true;
+    const registered = this.agents.filter((a) => a.registered && !a.busy);
+    // Paced so the end of a run does not become its own burst: at most the run's rate (>= 200/s).
+    const perTick = Math.max(1, Math.ceil(Math.max(this.opts.rate, 200) / 100));
+    for (let i = 0; i < registered.length; i += perTick) {
+      const now = this.clock.nowUs();
+      for (const agent of registered.slice(i, i + perTick)) {
+        this.unregisterSummary.attempted++;
+        this.busyAgents++;
+        agent.startUnregister(now);
+      }
+      if (i + perTick < registered.length) await sleep(10);
+    }
+    await this.waitIdle(64 * this.opts.t1Ms + 1000);
+    this.unregistering = false;
+  }
+
+  private waitIdle(limitMs: number): Promise<void> {
+    if (this.busyAgents === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, limitMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.off('idle', done);
+        resolve();
+      }
+      this.on('idle', done);
+    });
+  }
+
+  private emitProgress(runStartUs: number, dispatcher: Dispatcher): void {
+    const sample: ProgressSample = {
+      elapsedMs: (this.clock.nowUs() - runStartUs) / 1000,
+      dispatched: dispatcher.dispatched,
+      outstanding: this.transactions.outstanding,
+      done: { ...this.doneByClass },
+    };
+    this.emit('progress', sample);
+  }
+
+  get isUnregistering(): boolean {
+    return this.unregistering;
+  }
+}
+
+function emptyClassCounts(): Record<OutcomeClass, number> {
+  return Object.fromEntries(OUTCOME_CLASSES.map((cls) => [cls, 0])) as Record<OutcomeClass, number>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

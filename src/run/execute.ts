@@ -1,0 +1,109 @@
+// Turns a validated run request into a finished run: resolves identities and the target (starting
+// the embedded trunk in-process when no target is given), checks the target answers, runs the engine.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { RunResult } from '../report/result.js';
+import type { ClassMap } from '../shared/outcome.js';
+import { createLogger } from '../shared/log.js';
+import { EmbeddedTrunk } from '../trunk/server.js';
+import type { TrunkOptions } from '../trunk/config.js';
+import type { TargetSpec } from '../transport/transport.js';
+import { RunEngine, type MethodMode, type ProgressSample } from './engine.js';
+import { identitiesFromCsv, identitiesFromTemplates, DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE } from './identities.js';
+import { probeTarget } from './probe.js';
+
+export interface RunRequest {
+  target?: TargetSpec;
+  agents: number;
+  rate: number;
+  durationMs: number;
+  method: MethodMode;
+  expires: number;
+  userTemplate: string;
+  passwordTemplate: string;
+  credentialsFile?: string;
+  domain?: string;
+  t1Ms: number;
+  t2Ms: number;
+  t4Ms: number;
+  sockets: number;
+  connections?: number;
+  bufferBytes?: number;
+  unregister: boolean;
+  classMap?: ClassMap;
+  userAgent?: string;
+  logLevel?: string;
+  /** Switches for the embedded trunk when no target is given. */
+  trunk?: Partial<TrunkOptions>;
+  probe?: boolean;
+}
+
+export interface RunOutcome {
+  result: RunResult;
+  /** Counters of the embedded trunk when one was started for this run. */
+  trunkCounters?: unknown;
+}
+
+export interface ExecuteHooks {
+  progress?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (sample: ProgressSample) => void;
+}
+
+export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}): Promise<RunOutcome> {
+  const log = createLogger(request.logLevel ?? 'warn');
+  let trunk: EmbeddedTrunk | undefined;
+  let target = request.target;
+  try {
+    if (!target) {
+      const defaultCredentials =
+        !request.credentialsFile && request.userTemplate === DEFAULT_USER_TEMPLATE && request.passwordTemplate === DEFAULT_PASSWORD_TEMPLATE;
+      trunk = await EmbeddedTrunk.start({
+        port: 0,
+        users: request.agents,
+        minExpires: 1,
+        ...request.trunk,
+        ...(defaultCredentials ? {} : { credentials: resolveIdentities(request, '127.0.0.1').map(({ user, password }) => ({ user, password })) }),
+      });
+      target = { protocol: 'udp', host: trunk.address.host, port: trunk.address.port, text: `udp:${trunk.address.host}:${trunk.address.port}` };
+      log.info({ target: target.text }, 'embedded trunk started');
+    } else if (isIP(target.host) === 0) {
+      const resolved = await lookup(target.host).catch(() => {
+        throw new Error(`cannot resolve target host "${target!.host}"`);
+      });
+      target = { ...target, host: resolved.address };
+    }
+    const identities = resolveIdentities(request, request.domain ?? (request.target?.host ?? target.host));
+    if (request.probe !== false) await probeTarget(target, Math.max(2000, 4 * request.t1Ms));
+
+    const engine = new RunEngine({
+      target,
+      identities: request.agents < identities.length ? identities.slice(0, request.agents) : identities,
+      rate: request.rate,
+      durationMs: request.durationMs,
+      method: request.method,
+      expires: request.expires,
+      t1Ms: request.t1Ms,
+      t2Ms: request.t2Ms,
+      t4Ms: request.t4Ms,
+      sockets: target.protocol === 'udp' ? request.sockets : (request.connections ?? request.agents),
+      bufferBytes: request.bufferBytes,
+      unregister: request.unregister,
+      classMap: request.classMap,
+      userAgent: request.userAgent,
+      signal: hooks.signal,
+      configExtra: { embeddedTrunk: trunk !== undefined, credentialsFile: request.credentialsFile ? true : undefined },
+    });
+    if (hooks.onProgress) engine.on('progress', hooks.onProgress);
+    engine.on('phase', (phase: string) => log.info({ phase }, 'run phase'));
+    const result = await engine.run();
+    return { result, trunkCounters: trunk?.counters() };
+  } finally {
+    await trunk?.stop();
+  }
+}
+
+function resolveIdentities(request: RunRequest, domain: string) {
+  if (request.credentialsFile) return identitiesFromCsv(request.credentialsFile, domain);
+  return identitiesFromTemplates(request.agents, request.userTemplate, request.passwordTemplate, domain);
+}
