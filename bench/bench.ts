@@ -1,0 +1,233 @@
+// `npm run bench`: sipstorm and SIPp side by side against the same responder (`sipstorm serve` in its
+// own process), OPTIONS and REGISTER+digest at equal fixed rates, then a step search for each
+// generator's knee. Prints generator CPU microseconds per transaction and the ratio.
+//
+// CPU per transaction is measured in a steady-state window (after warm-up, before the end): the
+// generator's utime+stime from /proc/<pid>/stat divided by the requests the responder received in the
+// same window (read from its control API), so both generators are judged by the same counter and
+// neither pays for process start-up. The responder and the generator are pinned to different cores.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const CLI = join(ROOT, 'dist/src/cli/main.js');
+const WORK = join(tmpdir(), `sipstorm-bench-${process.pid}`);
+const CLK_TCK = 100;
+const PORT = Number(process.env.BENCH_PORT ?? 5990);
+const CONTROL = PORT + 1;
+const USERS = 1000;
+const FIXED_RATES = (process.env.BENCH_RATES ?? '2000,5000').split(',').map(Number);
+const FIXED_SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const KNEE_RATES = (process.env.BENCH_KNEE_RATES ?? '5000,10000,15000,20000,25000,30000,40000').split(',').map(Number);
+const KNEE_SECONDS = Number(process.env.BENCH_KNEE_SECONDS ?? 8);
+const HAVE_TASKSET = existsSync('/usr/bin/taskset');
+const HAVE_SIPP = existsSync('/usr/bin/sipp');
+
+type Method = 'OPTIONS' | 'REGISTER';
+type Generator = 'sipstorm' | 'sipp';
+
+interface Sample {
+  generator: Generator;
+  method: Method;
+  offeredRate: number;
+  achievedRate: number;
+  transactions: number;
+  failures: number;
+  failureRate: number;
+  cpuUsPerTx: number;
+  responderCpuUsPerTx: number;
+  rcvbufErrors: number;
+}
+
+function pinned(core: number, cmd: string, args: string[]): [string, string[]] {
+  return HAVE_TASKSET ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
+}
+
+function cpuTicks(pid: number): number {
+  // Fields after the command name: utime is field 14, stime 15 (1-based) in proc(5).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rcvbufErrors(): number {
+  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+  const names = lines[0].split(/\s+/);
+  const values = lines[1].split(/\s+/);
+  return Number(values[names.indexOf('RcvbufErrors')]);
+}
+
+async function responderReceived(): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${CONTROL}/counters`);
+  const counters = (await res.json()) as { received: Record<string, number> };
+  return Object.values(counters.received).reduce((a, b) => a + b, 0);
+}
+
+async function resetResponder(): Promise<void> {
+  await fetch(`http://127.0.0.1:${CONTROL}/reset`, { method: 'POST' });
+}
+
+function childPid(child: ChildProcess): number {
+  // With taskset the child execs the target, so the pid is the generator's own.
+  if (child.pid === undefined) throw new Error('child did not start');
+  return child.pid;
+}
+
+function waitExit(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code ?? -1));
+  });
+}
+
+async function startResponder(): Promise<ChildProcess> {
+  const [cmd, args] = pinned(1, process.execPath, [
+    CLI, 'serve', '--port', String(PORT), '--users', String(USERS), '--control-port', String(CONTROL), '--min-expires', '1', '--transports', 'udp',
+  ]);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  for (let i = 0; i < 100; i++) {
+    try {
+      await responderReceived();
+      return child;
+    } catch {
+      await sleep(100);
+    }
+  }
+  child.kill();
+  throw new Error('responder did not start');
+}
+
+function startGenerator(generator: Generator, method: Method, rate: number, seconds: number, out: string): ChildProcess {
+  if (generator === 'sipstorm') {
+    const [cmd, args] = pinned(0, process.execPath, [
+      CLI, 'run', '--target', `udp:127.0.0.1:${PORT}`, '--agents', String(USERS), '--rate', `${rate}/s`, '--duration', `${seconds}s`,
+      '--method', method, '--quiet', '--no-unregister', '--json', out,
+    ]);
+    return spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const scenario = join(ROOT, 'test/sipp', method === 'OPTIONS' ? 'options-client.xml' : 'register-digest.xml');
+  const [cmd, args] = pinned(0, 'sipp', [
+    `127.0.0.1:${PORT}`, '-sf', scenario, '-inf', join(WORK, 'users.csv'), '-r', String(rate), '-m', String(rate * seconds),
+    '-buff_size', '1048576', '-i', '127.0.0.1', '-nostdin', '-trace_stat', '-stf', out, '-fd', '1', '-timeout', `${seconds + 40}s`,
+    '-timeout_error', '-max_socket', '1000',
+  ]);
+  return spawn(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'] });
+}
+
+function generatorFailures(generator: Generator, out: string): { attempted: number; failed: number } {
+  if (generator === 'sipstorm') {
+    const result = JSON.parse(readFileSync(out, 'utf8')) as { operations: { attempted: number; byClass: Record<string, number> } };
+    return { attempted: result.operations.attempted, failed: result.operations.attempted - result.operations.byClass.ok };
+  }
+  // SIPp's -trace_stat CSV: the last line holds the cumulative counters.
+  const lines = readFileSync(out, 'utf8').trim().split('\n');
+  const header = lines[0].split(';');
+  const last = lines[lines.length - 1].split(';');
+  const col = (name: string) => Number(last[header.indexOf(name)]);
+  const ok = col('SuccessfulCall(C)');
+  const failed = col('FailedCall(C)');
+  return { attempted: ok + failed, failed };
+}
+
+async function measure(responder: ChildProcess, generator: Generator, method: Method, rate: number, seconds: number): Promise<Sample> {
+  await resetResponder();
+  const out = join(WORK, `${generator}-${method}-${rate}.${generator === 'sipp' ? 'csv' : 'json'}`);
+  const rcvbufBefore = rcvbufErrors();
+  const child = startGenerator(generator, method, rate, seconds, out);
+  const pid = childPid(child);
+  const warmupMs = Math.min(3000, seconds * 250);
+  const windowMs = seconds * 1000 - warmupMs - Math.min(2000, seconds * 100);
+  await sleep(warmupMs);
+  const cpu0 = cpuTicks(pid);
+  const rcpu0 = cpuTicks(responder.pid!);
+  const rx0 = await responderReceived();
+  await sleep(windowMs);
+  const cpu1 = cpuTicks(pid);
+  const rcpu1 = cpuTicks(responder.pid!);
+  const rx1 = await responderReceived();
+  const code = await waitExit(child);
+  if (code !== 0 && generator === 'sipstorm') throw new Error(`sipstorm exited ${code}`);
+  const tx = rx1 - rx0;
+  const { attempted, failed } = existsSync(out) ? generatorFailures(generator, out) : { attempted: 0, failed: 0 };
+  return {
+    generator,
+    method,
+    offeredRate: rate,
+    achievedRate: Math.round(tx / (windowMs / 1000)),
+    transactions: tx,
+    failures: failed,
+    failureRate: attempted > 0 ? failed / attempted : 1,
+    cpuUsPerTx: tx > 0 ? (((cpu1 - cpu0) / CLK_TCK) * 1e6) / tx : Number.NaN,
+    responderCpuUsPerTx: tx > 0 ? (((rcpu1 - rcpu0) / CLK_TCK) * 1e6) / tx : Number.NaN,
+    rcvbufErrors: rcvbufErrors() - rcvbufBefore,
+  };
+}
+
+function row(s: Sample): string {
+  return [
+    s.generator.padEnd(9), s.method.padEnd(9), String(s.offeredRate).padStart(7), String(s.achievedRate).padStart(9),
+    (s.failureRate * 100).toFixed(3).padStart(8), s.cpuUsPerTx.toFixed(1).padStart(10), s.responderCpuUsPerTx.toFixed(1).padStart(12),
+    String(s.rcvbufErrors).padStart(8),
+  ].join('  ');
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CLI)) throw new Error('run `npm run build` first');
+  mkdirSync(WORK, { recursive: true });
+  const users = Array.from({ length: USERS }, (_, i) => `agent${String(i).padStart(4, '0')};secret${String(i).padStart(4, '0')}`);
+  writeFileSync(join(WORK, 'users.csv'), `SEQUENTIAL\n${users.join('\n')}\n`);
+  const generators: Generator[] = HAVE_SIPP ? ['sipstorm', 'sipp'] : ['sipstorm'];
+  if (!HAVE_SIPP) console.log('SIPp not installed (apt-get install sip-tester): sipstorm figures only, no ratio');
+  const responder = await startResponder();
+  const samples: Sample[] = [];
+  const header = 'generator  method     offered   achieved   fail %   gen us/tx   resp us/tx  rcvbufE';
+  try {
+    console.log(`\n== fixed rates, ${FIXED_SECONDS} s each (responder: sipstorm serve, pinned to another core) ==`);
+    console.log(header);
+    for (const method of ['OPTIONS', 'REGISTER'] as Method[]) {
+      for (const rate of FIXED_RATES) {
+        for (const generator of generators) {
+          const sample = await measure(responder, generator, method, rate, FIXED_SECONDS);
+          samples.push(sample);
+          console.log(row(sample));
+        }
+      }
+    }
+    console.log('\n== CPU per transaction, sipstorm / SIPp (target <= 0.70) ==');
+    for (const method of ['OPTIONS', 'REGISTER'] as Method[]) {
+      for (const rate of FIXED_RATES) {
+        const a = samples.find((s) => s.generator === 'sipstorm' && s.method === method && s.offeredRate === rate);
+        const b = samples.find((s) => s.generator === 'sipp' && s.method === method && s.offeredRate === rate);
+        if (a && b) console.log(`${method.padEnd(9)} ${String(rate).padStart(6)}/s  sipstorm ${a.cpuUsPerTx.toFixed(1)} us  sipp ${b.cpuUsPerTx.toFixed(1)} us  ratio ${(a.cpuUsPerTx / b.cpuUsPerTx).toFixed(2)}`);
+      }
+    }
+    console.log(`\n== knee: highest offered rate with < 0.1% failures, ${KNEE_SECONDS} s steps (OPTIONS) ==`);
+    console.log(header);
+    for (const generator of generators) {
+      let knee = 0;
+      for (const rate of KNEE_RATES) {
+        const sample = await measure(responder, generator, 'OPTIONS', rate, KNEE_SECONDS);
+        samples.push(sample);
+        console.log(row(sample));
+        if (sample.failureRate >= 0.001 || sample.achievedRate < rate * 0.97) break;
+        knee = rate;
+      }
+      console.log(`knee ${generator}: ${knee}/s`);
+    }
+  } finally {
+    responder.kill('SIGINT');
+    await waitExit(responder);
+  }
+  const outFile = join(ROOT, 'results/bench-latest.json');
+  mkdirSync(join(ROOT, 'results'), { recursive: true });
+  writeFileSync(outFile, JSON.stringify({ at: new Date().toISOString(), samples }, null, 2));
+  console.log(`\nsamples written to ${outFile}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
