@@ -1,0 +1,26 @@
+// The transport factory: the run wiring asks for a transport by target and never names a protocol module.
+import { createTcpTransport } from './tcp.js';
+import type { TargetSpec, Transport, TransportEvents } from './transport.js';
+import { createUdpTransport } from './udp.js';
+
+export interface CreateTransportOptions {
+  /** UDP sockets in the pool, or TCP connections. */
+  slots: number;
+  /** UDP SO_RCVBUF/SO_SNDBUF request (default 4 MiB). */
+  bufferBytes?: number;
+  connectTimeoutMs?: number;
+}
+
+export async function createTransport(target: TargetSpec, opts: CreateTransportOptions, events: TransportEvents): Promise<Transport> {
+  switch (target.protocol) {
+    case 'udp':
+      return createUdpTransport({ target, sockets: opts.slots, bufferBytes: opts.bufferBytes }, events);
+    case 'tcp':
+      return createTcpTransport({ target, connections: opts.slots, connectTimeoutMs: opts.connectTimeoutMs }, events);
+    default:
+      throw new Error(`transport ${target.protocol} is not supported yet (use udp or tcp): ${target.text}`);
+  }
+}
+
+export { parseTarget, isLoopback } from './target.js';
+export type { TargetSpec, Transport, TransportEvents } from './transport.js';
