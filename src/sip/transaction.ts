@@ -1,0 +1,259 @@
+// RFC 3261 17.1.2 non-INVITE client transactions for many thousands of transactions per second:
+// one object per transaction, one Map keyed by branch, and a single timer-wheel entry per transaction
+// (whichever of Timer E / F / K is next) instead of a setTimeout each. No closures per transaction:
+// the owner gets callbacks on an interface and keeps its own data in `context`.
+//
+//   Trying --1xx--> Proceeding --final--> Completed --Timer K--> Terminated
+//   Timer E (unreliable only): T1, doubling up to T2 while Trying; T2 once in Proceeding.
+//   Timer F = 64*T1 in Trying/Proceeding -> timeout. Timer K = T4 (unreliable) / 0 (reliable).
+import { NO_TIMER, TimerWheel, type TimerHandle } from '../schedule/timer-wheel.js';
+import type { Clock } from '../shared/clock.js';
+import type { Transport } from '../transport/transport.js';
+import type { SipMessage } from './message.js';
+import { parseSipMessage } from './parser.js';
+
+export interface TransactionOwner {
+  /** Final response (>= 200), once. 1xx are absorbed. */
+  onTransactionResponse(tx: ClientTransaction, msg: SipMessage): void;
+  /** Timer F fired. */
+  onTransactionTimeout(tx: ClientTransaction): void;
+  /** Transport error on the slot, or a malformed response matched to this transaction. */
+  onTransactionError(tx: ClientTransaction, reason: string, malformed: boolean): void;
+}
+
+export type TransactionState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+
+export interface ClientTransaction {
+  readonly branch: string;
+  readonly method: string;
+  readonly cseq: number;
+  readonly slot: number;
+  readonly sentUs: number;
+  retransmissions: number;
+  state: TransactionState;
+  owner: TransactionOwner;
+  /** The owner's data (avoids a closure per transaction). */
+  context: unknown;
+}
+
+export interface TransactionLayerHooks {
+  onSent?(method: string): void;
+  onRetransmit?(method: string): void;
+  /** Every response received and matched, 1xx and retransmitted finals included. */
+  onResponse?(method: string, status: number): void;
+  /** A response no transaction matches (or a request arriving at this client). */
+  onStray?(): void;
+  /** Any message the parser refused, matched or not. */
+  onMalformed?(kind: string): void;
+}
+
+export interface TransactionTimers {
+  t1Ms: number;
+  t2Ms: number;
+  t4Ms: number;
+}
+
+class Tx implements ClientTransaction {
+  retransmissions = 0;
+  state: TransactionState = 'trying';
+  timer: TimerHandle = NO_TIMER;
+  /** Current Timer E interval and the time it next fires (scheduled, not observed, so no drift). */
+  intervalUs = 0;
+  nextEUs = 0;
+  /** Timer F deadline. */
+  deadlineUs = 0;
+  constructor(
+    readonly branch: string,
+    readonly method: string,
+    readonly cseq: number,
+    readonly slot: number,
+    readonly sentUs: number,
+    public owner: TransactionOwner,
+    public context: unknown,
+    readonly data: Buffer,
+  ) {}
+}
+
+const noop = (): void => undefined;
+const WHEEL_TICK_US = 1000;
+
+export class ClientTransactionLayer {
+  private readonly byBranch = new Map<string, Tx>();
+  private readonly wheel: TimerWheel<Tx>;
+  private readonly reliable: boolean;
+  private readonly t1Us: number;
+  private readonly t2Us: number;
+  private readonly t4Us: number;
+  private readonly onSent: (method: string) => void;
+  private readonly onRetransmit: (method: string) => void;
+  private readonly onResponse: (method: string, status: number) => void;
+  private readonly onStray: () => void;
+  private readonly onMalformed: (kind: string) => void;
+  /** Bound once; the wheel calls it for every due transaction. */
+  private readonly fire = (tx: Tx): void => this.timerFired(tx);
+  private active = 0;
+  private interval: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly clock: Clock,
+    timers: TransactionTimers,
+    hooks: TransactionLayerHooks = {},
+  ) {
+    for (const [name, ms] of Object.entries(timers)) {
+      if (!(ms > 0) || !Number.isFinite(ms)) throw new RangeError(`${name} must be a positive number of ms, got ${ms}`);
+    }
+    if (timers.t2Ms < timers.t1Ms) throw new RangeError(`t2Ms (${timers.t2Ms}) must be >= t1Ms (${timers.t1Ms})`);
+    this.reliable = transport.reliable;
+    this.t1Us = Math.round(timers.t1Ms * 1000);
+    this.t2Us = Math.round(timers.t2Ms * 1000);
+    this.t4Us = Math.round(timers.t4Ms * 1000);
+    this.onSent = hooks.onSent?.bind(hooks) ?? noop;
+    this.onRetransmit = hooks.onRetransmit?.bind(hooks) ?? noop;
+    this.onResponse = hooks.onResponse?.bind(hooks) ?? noop;
+    this.onStray = hooks.onStray?.bind(hooks) ?? noop;
+    this.onMalformed = hooks.onMalformed?.bind(hooks) ?? noop;
+    // One revolution covers Timer F, so a pending timer is looked at about once before it is due.
+    let slots = 1024;
+    while (slots * WHEEL_TICK_US < 64 * this.t1Us && slots < 65536) slots *= 2;
+    this.wheel = new TimerWheel<Tx>(WHEEL_TICK_US, slots, clock.nowUs());
+  }
+
+  /** Transactions in Trying or Proceeding (waiting for a final response). */
+  get outstanding(): number {
+    return this.active;
+  }
+
+  /** Transactions still remembered, Completed ones absorbing retransmitted finals included. */
+  get tracked(): number {
+    return this.byBranch.size;
+  }
+
+  /** Sends `data` and tracks it. The owner hears back exactly once: response, timeout or error. */
+  start(owner: TransactionOwner, context: unknown, slot: number, method: string, branch: string, cseq: number, data: Buffer): ClientTransaction {
+    const now = this.clock.nowUs();
+    const tx = new Tx(branch, method, cseq, slot, now, owner, context, data);
+    const clash = this.byBranch.get(branch);
+    if (clash !== undefined) this.terminate(clash); // only on a reused branch: the newer one wins
+    this.byBranch.set(branch, tx);
+    this.active++;
+    tx.deadlineUs = now + 64 * this.t1Us;
+    if (this.reliable) {
+      tx.timer = this.wheel.schedule(tx, tx.deadlineUs);
+    } else {
+      tx.intervalUs = this.t1Us;
+      tx.nextEUs = now + this.t1Us;
+      tx.timer = this.wheel.schedule(tx, Math.min(tx.nextEUs, tx.deadlineUs));
+    }
+    this.onSent(method);
+    this.transport.send(slot, data);
+    return tx;
+  }
+
+  /** Wire transport.onMessage here. Never throws. */
+  handleMessage(data: Buffer, _slot: number): void {
+    const parsed = parseSipMessage(data);
+    if (!parsed.ok) {
+      this.onMalformed(parsed.kind);
+      const branch = parsed.viaBranch;
+      if (!branch) return;
+      const tx = this.byBranch.get(branch);
+      if (tx === undefined || (parsed.cseqMethod && parsed.cseqMethod !== tx.method)) return;
+      if (tx.state !== 'trying' && tx.state !== 'proceeding') return; // a mangled retransmission: absorbed
+      this.terminate(tx);
+      tx.owner.onTransactionError(tx, `malformed response: ${parsed.kind}`, true);
+      return;
+    }
+    const msg = parsed.message;
+    if (msg.kind !== 'response') {
+      this.onStray();
+      return;
+    }
+    const tx = this.byBranch.get(msg.viaBranch);
+    if (tx === undefined || tx.method !== msg.cseqMethod) {
+      this.onStray();
+      return;
+    }
+    this.onResponse(tx.method, msg.status);
+    if (msg.status < 200) {
+      if (tx.state === 'trying') tx.state = 'proceeding';
+      return;
+    }
+    if (tx.state !== 'trying' && tx.state !== 'proceeding') return; // retransmitted final: absorbed
+    this.active--;
+    this.wheel.cancel(tx.timer);
+    if (this.reliable) {
+      this.forget(tx);
+    } else {
+      tx.state = 'completed';
+      tx.timer = this.wheel.schedule(tx, this.clock.nowUs() + this.t4Us);
+    }
+    tx.owner.onTransactionResponse(tx, msg);
+  }
+
+  /** Wire transport.onSlotError here: every waiting transaction on that slot fails. */
+  handleSlotError(slot: number, reason: string): void {
+    const failed: Tx[] = [];
+    for (const tx of this.byBranch.values()) {
+      if (tx.slot === slot && (tx.state === 'trying' || tx.state === 'proceeding')) failed.push(tx);
+    }
+    for (const tx of failed) this.terminate(tx);
+    for (const tx of failed) tx.owner.onTransactionError(tx, reason, false);
+  }
+
+  /** Fires every timer due at clock.nowUs(). */
+  poll(): void {
+    this.wheel.advance(this.clock.nowUs(), this.fire);
+  }
+
+  /** One unref'd interval drives the wheel; the wheel's 1 ms tick bounds the lateness, not this. */
+  startTimers(intervalMs = 5): void {
+    this.stopTimers();
+    this.interval = setInterval(() => this.poll(), intervalMs);
+    this.interval.unref();
+  }
+
+  stopTimers(): void {
+    if (this.interval !== undefined) clearInterval(this.interval);
+    this.interval = undefined;
+  }
+
+  private timerFired(tx: Tx): void {
+    tx.timer = NO_TIMER;
+    if (tx.state === 'completed') {
+      // Timer K: stop absorbing retransmitted finals.
+      tx.state = 'terminated';
+      this.forget(tx);
+      return;
+    }
+    if (tx.state === 'terminated') return;
+    const now = this.clock.nowUs();
+    if (now >= tx.deadlineUs) {
+      this.terminate(tx);
+      tx.owner.onTransactionTimeout(tx);
+      return;
+    }
+    // Timer E. Retransmit the very same bytes; the next interval doubles while Trying, T2 once Proceeding.
+    tx.retransmissions++;
+    this.onRetransmit(tx.method);
+    this.transport.send(tx.slot, tx.data);
+    tx.intervalUs = tx.state === 'trying' ? Math.min(tx.intervalUs * 2, this.t2Us) : this.t2Us;
+    tx.nextEUs += tx.intervalUs;
+    if (tx.nextEUs <= now) tx.nextEUs = now + tx.intervalUs; // after a stall, do not burst catch-up copies
+    tx.timer = this.wheel.schedule(tx, Math.min(tx.nextEUs, tx.deadlineUs));
+  }
+
+  /** Trying/Proceeding -> Terminated without a response (timeout or error). */
+  private terminate(tx: Tx): void {
+    if (tx.state === 'trying' || tx.state === 'proceeding') this.active--;
+    tx.state = 'terminated';
+    this.wheel.cancel(tx.timer);
+    tx.timer = NO_TIMER;
+    this.forget(tx);
+  }
+
+  private forget(tx: Tx): void {
+    tx.state = 'terminated';
+    if (this.byBranch.get(tx.branch) === tx) this.byBranch.delete(tx.branch);
+  }
+}
