@@ -225,6 +225,8 @@ describe('non-INVITE client transaction over an unreliable transport', () => {
       ['error', 'z9hG4bKs1b', 'ECONNREFUSED', false],
     ]);
     expect(w.layer.outstanding).toBe(1);
+    w.pair.failSlot(1, 'again'); // nothing left waiting there
+    expect(w.owner.endings).toHaveLength(2);
     w.runTo(40_000);
     expect(w.owner.endings.map((e) => e.kind)).toEqual(['error', 'error', 'timeout']);
   });

@@ -92,6 +92,8 @@ export class ClientTransactionLayer {
   /** Bound once; the wheel calls it for every due transaction. */
   private readonly fire = (tx: Tx): void => this.timerFired(tx);
   private active = 0;
+  /** Waiting transactions per slot, so an error on an idle slot costs nothing. */
+  private activeBySlot: Int32Array;
   private interval: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -117,6 +119,7 @@ export class ClientTransactionLayer {
     let slots = 1024;
     while (slots * WHEEL_TICK_US < 64 * this.t1Us && slots < 65536) slots *= 2;
     this.wheel = new TimerWheel<Tx>(WHEEL_TICK_US, slots, clock.nowUs());
+    this.activeBySlot = new Int32Array(Math.max(1, transport.slots));
   }
 
   /** Transactions in Trying or Proceeding (waiting for a final response). */
@@ -137,6 +140,8 @@ export class ClientTransactionLayer {
     if (clash !== undefined) this.terminate(clash); // only on a reused branch: the newer one wins
     this.byBranch.set(branch, tx);
     this.active++;
+    if (slot >= this.activeBySlot.length) this.growSlots(slot);
+    this.activeBySlot[slot]++;
     tx.deadlineUs = now + 64 * this.t1Us;
     if (this.reliable) {
       tx.timer = this.wheel.schedule(tx, tx.deadlineUs);
@@ -181,6 +186,7 @@ export class ClientTransactionLayer {
     }
     if (tx.state !== 'trying' && tx.state !== 'proceeding') return; // retransmitted final: absorbed
     this.active--;
+    this.activeBySlot[tx.slot]--;
     this.wheel.cancel(tx.timer);
     if (this.reliable) {
       this.forget(tx);
@@ -193,6 +199,7 @@ export class ClientTransactionLayer {
 
   /** Wire transport.onSlotError here: every waiting transaction on that slot fails. */
   handleSlotError(slot: number, reason: string): void {
+    if (!(this.activeBySlot[slot] > 0)) return;
     const failed: Tx[] = [];
     for (const tx of this.byBranch.values()) {
       if (tx.slot === slot && (tx.state === 'trying' || tx.state === 'proceeding')) failed.push(tx);
@@ -245,11 +252,20 @@ export class ClientTransactionLayer {
 
   /** Trying/Proceeding -> Terminated without a response (timeout or error). */
   private terminate(tx: Tx): void {
-    if (tx.state === 'trying' || tx.state === 'proceeding') this.active--;
+    if (tx.state === 'trying' || tx.state === 'proceeding') {
+      this.active--;
+      this.activeBySlot[tx.slot]--;
+    }
     tx.state = 'terminated';
     this.wheel.cancel(tx.timer);
     tx.timer = NO_TIMER;
     this.forget(tx);
+  }
+
+  private growSlots(slot: number): void {
+    const grown = new Int32Array(slot + 1);
+    grown.set(this.activeBySlot);
+    this.activeBySlot = grown;
   }
 
   private forget(tx: Tx): void {
