@@ -41,6 +41,9 @@ export interface ParseFailure {
   ok: false;
   kind: ParseErrorKind;
   detail: string;
+  /** Read from a message that failed elsewhere, so its transaction can be failed as malformed. */
+  viaBranch?: string;
+  cseqMethod?: string;
 }
 
 export type ParseResult = { ok: true; message: SipMessage } | ParseFailure;

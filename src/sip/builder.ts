@@ -1,0 +1,85 @@
+// Request and response builders. One string concatenation and one Buffer.from per message: the
+// send path runs at transaction rate, so no header maps or intermediate arrays here.
+import type { SipMessage } from './message.js';
+import { getParam } from './headers.js';
+
+export interface RequestParams {
+  method: 'REGISTER' | 'OPTIONS';
+  requestUri: string;
+  viaProtocol: string;
+  viaHost: string;
+  viaPort: number;
+  branch: string;
+  fromUri: string;
+  fromTag: string;
+  toUri: string;
+  callId: string;
+  cseq: number;
+  contactUri?: string;
+  expires?: number;
+  authorization?: { proxy: boolean; value: string };
+  userAgent: string;
+  maxForwards?: number;
+}
+
+function bracketHost(host: string): string {
+  return host.includes(':') && host.charCodeAt(0) !== 91 ? `[${host}]` : host;
+}
+
+export function buildRequest(p: RequestParams): Buffer {
+  let s =
+    `${p.method} ${p.requestUri} SIP/2.0\r\n` +
+    `Via: SIP/2.0/${p.viaProtocol} ${bracketHost(p.viaHost)}${p.viaPort > 0 ? `:${p.viaPort}` : ''};branch=${p.branch};rport\r\n` +
+    `Max-Forwards: ${p.maxForwards ?? 70}\r\n` +
+    `From: <${p.fromUri}>;tag=${p.fromTag}\r\n` +
+    `To: <${p.toUri}>\r\n` +
+    `Call-ID: ${p.callId}\r\n` +
+    `CSeq: ${p.cseq} ${p.method}\r\n`;
+  if (p.contactUri !== undefined) s += `Contact: <${p.contactUri}>${p.expires !== undefined ? `;expires=${p.expires}` : ''}\r\n`;
+  if (p.expires !== undefined) s += `Expires: ${p.expires}\r\n`;
+  if (p.authorization) s += `${p.authorization.proxy ? 'Proxy-Authorization' : 'Authorization'}: ${p.authorization.value}\r\n`;
+  s += `User-Agent: ${p.userAgent}\r\nContent-Length: 0\r\n\r\n`;
+  return Buffer.from(s, 'latin1');
+}
+
+const DISPLAY_NAMES: Record<string, string> = {
+  via: 'Via', from: 'From', to: 'To', 'call-id': 'Call-ID', cseq: 'CSeq',
+};
+
+export interface ResponseOptions {
+  toTag?: string;
+  /** Source of the request: sets received= (and rport= when the client asked for rport) on the top Via. */
+  received?: { host: string; port: number };
+  extraHeaders?: string[];
+}
+
+/** A response to `req` (RFC 3261 8.2.6): Via, From, To, Call-ID and CSeq copied; To gets a tag. */
+export function buildResponse(req: SipMessage, status: number, reason: string, opts: ResponseOptions = {}): Buffer {
+  let s = `SIP/2.0 ${status} ${reason}\r\n`;
+  let firstVia = true;
+  for (const h of req.headers) {
+    const display = DISPLAY_NAMES[h.name];
+    if (!display) continue;
+    let value = h.value;
+    if (h.name === 'via' && firstVia) {
+      firstVia = false;
+      if (opts.received) value = stampVia(value, opts.received);
+    } else if (h.name === 'to' && opts.toTag !== undefined && getParam(value, 'tag') === undefined) {
+      value = `${value};tag=${opts.toTag}`;
+    }
+    s += `${display}: ${value}\r\n`;
+  }
+  if (opts.extraHeaders) for (const line of opts.extraHeaders) s += `${line}\r\n`;
+  s += 'Content-Length: 0\r\n\r\n';
+  return Buffer.from(s, 'latin1');
+}
+
+/** RFC 3261 18.2.1 and RFC 3581: received= always when given, rport filled in when present and empty. */
+function stampVia(via: string, from: { host: string; port: number }): string {
+  const comma = via.indexOf(',');
+  const top = comma < 0 ? via : via.slice(0, comma);
+  const rest = comma < 0 ? '' : via.slice(comma);
+  let stamped = top.replace(/;\s*rport(?=\s*(;|$))/i, `;rport=${from.port}`);
+  if (!/;\s*received=/i.test(stamped)) stamped += `;received=${from.host}`;
+  return stamped + rest;
+}

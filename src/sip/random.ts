@@ -1,0 +1,35 @@
+// Random identifiers from a pooled crypto buffer: one randomFillSync per few KB instead of a crypto
+// call per branch/tag (branches are made at transaction rate).
+import { randomFillSync } from 'node:crypto';
+
+const POOL_BYTES = 8192;
+const pool = Buffer.allocUnsafe(POOL_BYTES);
+let offset = POOL_BYTES;
+
+function take(bytes: number): number {
+  if (offset + bytes > POOL_BYTES) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const at = offset;
+  offset += bytes;
+  return at;
+}
+
+export function randomHex(bytes: number): string {
+  const at = take(bytes);
+  return pool.toString('hex', at, at + bytes);
+}
+
+/** RFC 3261 magic cookie + 96 random bits (the spec asks for >= 64). */
+export function newBranch(): string {
+  return `z9hG4bK${randomHex(12)}`;
+}
+
+export function newTag(): string {
+  return randomHex(8);
+}
+
+export function newCallId(host: string): string {
+  return `${randomHex(16)}@${host}`;
+}
