@@ -147,7 +147,8 @@ describe('sipstorm run against the embedded trunk (UDP loopback)', () => {
     expect(r.operations.byClass.timeout).toBe(2);
     // Timer E over 64*T1 = 1280 ms: 20, 40, 80, 80, ... -> 1 + 16 sends per transaction.
     expect(r.transactions.retransmissions).toBeGreaterThanOrEqual(2 * 14);
-    expect(r.transactions.sent).toBe(2 + r.transactions.retransmissions);
+    // `sent` counts transactions (requests), retransmissions apart.
+    expect(r.transactions.sent).toBe(2);
   });
 
   it('a busy agent drops the arrival instead of queueing it', async () => {
@@ -155,7 +156,9 @@ describe('sipstorm run against the embedded trunk (UDP loopback)', () => {
     const r = await new RunEngine(options(t.address.port, { agents: 1, rate: 50, durationMs: 400, method: 'OPTIONS' })).run();
     expectInvariants(r);
     expect(r.operations.attempted).toBe(20);
-    expect(r.operations.byClass.dropped).toBeGreaterThanOrEqual(15);
+    // Each operation holds the agent ~300 ms, so only 2 of the 20 arrivals (at 0 and ~300 ms) find it free.
+    expect(r.operations.byClass.dropped).toBeGreaterThanOrEqual(16);
+    expect(r.latencyMs.uncorrected.min).toBeGreaterThanOrEqual(290); // HDR bucket edge below 300
     expect(r.operations.byClass.ok).toBe(20 - r.operations.byClass.dropped);
     // Corrected latency includes the schedule slip; the uncorrected does not.
     expect(r.latencyMs.corrected.max).toBeGreaterThanOrEqual(r.latencyMs.uncorrected.max);
