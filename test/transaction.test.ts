@@ -115,10 +115,11 @@ describe('non-INVITE client transaction over an unreliable transport', () => {
     expect(tx.retransmissions).toBe(3);
     expect(tx.state).toBe('completed');
     expect(w.layer.outstanding).toBe(0);
-    // Timer K = T4 keeps it to absorb retransmitted finals, then forgets it.
+    // Timer K: remembered for at least T4 (at most 2*T4) to absorb retransmitted finals, then forgotten.
     expect(w.layer.tracked).toBe(1);
-    w.runTo(3500 + 5000);
-    expect(tx.state).toBe('terminated');
+    w.runTo(3500 + 4999);
+    expect(w.layer.tracked).toBe(1);
+    w.runTo(3500 + 10_001);
     expect(w.layer.tracked).toBe(0);
     expect(w.counts.retransmits).toEqual([500, 1500, 3500]);
   });
@@ -151,22 +152,48 @@ describe('non-INVITE client transaction over an unreliable transport', () => {
     expect(tx.retransmissions).toBe(8); // 500, then every 4 s: 4500 ... 28500
   });
 
-  it('absorbs a retransmitted final while Completed; after Timer K it is a stray', () => {
+  it('absorbs retransmitted finals for at least T4 (Timer K); after 2*T4 they are strays', () => {
     const w = setup();
-    w.start('z9hG4bKdup');
+    const tx = w.start('z9hG4bKdup', 'REGISTER');
     w.runTo(10);
     const req = w.received[0].data;
     w.pair.server.send(responseTo(req, 200));
     w.pair.server.send(responseTo(req, 200));
     w.runTo(20);
     expect(w.owner.endings).toHaveLength(1);
+    expect(tx.state).toBe('completed');
     expect(w.counts.responses).toEqual([200, 200]);
     expect(w.counts.strays).toBe(0);
-    w.runTo(6000);
+    w.runTo(5010); // T4 after completion: still absorbed
     w.pair.server.send(responseTo(req, 200));
-    w.runTo(6010);
-    expect(w.owner.endings).toHaveLength(1);
+    w.pair.server.send(responseTo(req, 200, 'OK', { cseqMethod: 'OPTIONS' })); // same branch, other method
+    w.runTo(5011);
+    expect(w.counts.responses).toEqual([200, 200, 200]);
     expect(w.counts.strays).toBe(1);
+    w.runTo(10_100);
+    w.pair.server.send(responseTo(req, 200));
+    w.runTo(10_110);
+    expect(w.owner.endings).toHaveLength(1);
+    expect(w.counts.strays).toBe(2);
+    expect(w.layer.tracked).toBe(0);
+  });
+
+  it('absorbs the finals of thousands of Completed transactions and no others', () => {
+    const w = setup();
+    const finals: Buffer[] = [];
+    w.pair.server.onMessage = (data) => {
+      const r = responseTo(data, 200);
+      finals.push(r);
+      w.pair.server.send(r);
+    };
+    for (let i = 0; i < 3000; i++) w.start(`z9hG4bKmany${i}`);
+    w.runTo(10);
+    expect(w.owner.endings).toHaveLength(3000);
+    for (const r of finals) w.pair.server.send(r); // every final retransmitted once
+    for (let i = 0; i < 3000; i++) w.pair.server.send(responseTo(request('OPTIONS', `z9hG4bKnever${i}`, 1), 200));
+    w.runTo(20);
+    expect(w.counts.responses).toHaveLength(6000);
+    expect(w.counts.strays).toBe(3000);
   });
 
   it('absorbs finals duplicated by the network (duplicateRate 1)', () => {
@@ -231,6 +258,19 @@ describe('non-INVITE client transaction over an unreliable transport', () => {
     expect(w.owner.endings.map((e) => e.kind)).toEqual(['error', 'error', 'timeout']);
   });
 
+  it('a reused branch ends the older transaction (exactly once) and tracks the newer', () => {
+    const w = setup({ dropFirst: 1000 });
+    const older = w.start('z9hG4bKsame', 'OPTIONS', 0, 'older');
+    const newer = w.start('z9hG4bKsame', 'OPTIONS', 0, 'newer');
+    expect(w.owner.endings).toEqual([{ kind: 'error', atMs: 0, reason: 'branch reused', malformed: false, context: 'older' }]);
+    expect(older.state).toBe('terminated');
+    expect(w.layer.outstanding).toBe(1);
+    w.runTo(33_000);
+    expect(w.owner.endings.map((e) => e.context)).toEqual(['older', 'newer']);
+    expect(older.retransmissions).toBe(0);
+    expect(newer.retransmissions).toBe(10);
+  });
+
   it('lets the owner start the next transaction from inside the response callback (digest retry)', () => {
     const w = setup();
     w.pair.server.onMessage = (data) => w.pair.server.send(responseTo(data, data.includes('branch=z9hG4bKfirst') ? 401 : 200));
@@ -287,7 +327,7 @@ describe('every transaction ends exactly once (property)', () => {
           };
           const n = 40;
           for (let i = 0; i < n; i++) w.start(`z9hG4bKp${i}`);
-          w.runTo(34_000 + 5000);
+          w.runTo(34_000 + 10_500); // past Timer F, then past 2*T4 of the last completion
           const contexts = w.owner.endings.map((e) => e.context as string).sort();
           expect(contexts).toEqual(Array.from({ length: n }, (_, i) => `z9hG4bKp${i}`).sort());
           for (const e of w.owner.endings) {
