@@ -126,7 +126,9 @@ export class Registrar {
     const window = this.activeWindow(now);
     if (window && window.mode === 'forbidden' && window.methods.includes(method)) return [403, 'Forbidden', []];
 
-    const aorUser = method === 'REGISTER' ? (userOf(getHeader(req, 'to')) ?? '') : userOf(req.requestUri) ?? user;
+    // OPTIONS to the server itself (no user part) is a keep-alive / health probe: always 200.
+    if (method === 'OPTIONS' && userOf(req.requestUri) === undefined) return [200, 'OK', ['Allow: REGISTER, OPTIONS']];
+    const aorUser = method === 'REGISTER' ? (userOf(getHeader(req, 'to')) ?? '') : (userOf(req.requestUri) ?? user);
     const password = this.credentials.get(aorUser);
     if (password === undefined) return [404, 'Not Found', []];
 
