@@ -177,7 +177,11 @@ function row(s: Sample): string {
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('run `npm run build` first');
   mkdirSync(WORK, { recursive: true });
-  const users = Array.from({ length: USERS }, (_, i) => `agent${String(i).padStart(4, '0')};secret${String(i).padStart(4, '0')}`);
+  // field1 in the form SIPp's [field1] expands into an Authorization header.
+  const users = Array.from({ length: USERS }, (_, i) => {
+    const n = String(i).padStart(4, '0');
+    return `agent${n};[authentication username=agent${n} password=secret${n}]`;
+  });
   writeFileSync(join(WORK, 'users.csv'), `SEQUENTIAL\n${users.join('\n')}\n`);
   const generators: Generator[] = HAVE_SIPP ? ['sipstorm', 'sipp'] : ['sipstorm'];
   if (!HAVE_SIPP) console.log('SIPp not installed (apt-get install sip-tester): sipstorm figures only, no ratio');
