@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startServe } from './helpers/cli.js';
+import type { TrunkCounters } from '../src/trunk/counters.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sipstorm-cli-'));
 let serve: Awaited<ReturnType<typeof startServe>>;
@@ -35,7 +36,7 @@ describe('sipstorm run / serve', () => {
     expect(everything).not.toMatch(/secret\d{4}/);
     expect(everything).not.toMatch(/response="/);
     // The trunk agrees: REGISTERs received = 200 operations + 50 digest retries + 50 unregistrations.
-    const counters = await (await fetch(`http://127.0.0.1:${serve.controlPort}/counters`)).json();
+    const counters = (await (await fetch(`http://127.0.0.1:${serve.controlPort}/counters`)).json()) as TrunkCounters;
     expect(counters.received.REGISTER).toBe(result.transactions.sent);
     await fetch(`http://127.0.0.1:${serve.controlPort}/reset`, { method: 'POST' });
   });

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TrunkCounters } from '../src/trunk/counters.js';
 import { hasTool } from './helpers/tools.js';
 import { runCli, startServe } from './helpers/cli.js';
 
@@ -54,7 +55,7 @@ describe.skipIf(!HAVE_SIPP)('SIPp interop', () => {
       }).join('\n')}\n`);
       const r = await sipp([`127.0.0.1:${serve.port}`, '-sf', join(SCENARIOS, 'register-digest.xml'), '-inf', users, '-m', '20', '-r', '20', '-timeout', '15s']);
       expect(r.code, r.out.slice(-2000)).toBe(0); // SIPp exits 0 only when every call succeeded
-      const counters = await (await fetch(`http://127.0.0.1:${serve.controlPort}/counters`)).json();
+      const counters = (await (await fetch(`http://127.0.0.1:${serve.controlPort}/counters`)).json()) as TrunkCounters;
       expect(counters.byMethodStatus).toEqual({ 'REGISTER 401': 20, 'REGISTER 200': 20 });
       expect(counters.bindings).toBe(20);
     } finally {

@@ -38,6 +38,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Extra config echoed into the result. */
   configExtra?: Record<string, unknown>;
+  /** UDP I/O: `batch` (native sendmmsg/recvmmsg, kernel receive timestamps) or `dgram` (node:dgram); default: batch when available. */
+  io?: 'batch' | 'dgram';
+  /** Batched I/O: the one loop's period in ms (sends are up to this late; the lag is measured). */
+  tickMs?: number;
 }
 
 export interface ProgressSample {
@@ -89,10 +93,13 @@ export class RunEngine extends EventEmitter implements AgentHost {
     loopDelay.enable();
 
     const slots = opts.target.protocol === 'udp' ? Math.min(opts.sockets, opts.identities.length) : opts.sockets;
-    this.transport = await createTransport(opts.target, { slots, bufferBytes: opts.bufferBytes }, {
+    this.transport = await createTransport(opts.target, { slots, bufferBytes: opts.bufferBytes, io: opts.io }, {
       onMessage: (data, slot) => this.transactions.handleMessage(data, slot),
+      onMessageAt: (data, slot, rxUs) => this.transactions.handleMessage(data, slot, rxUs),
       onSlotError: (slot, reason) => this.transactions.handleSlotError(slot, reason),
     });
+    const transport = this.transport;
+    const batched = transport.batched === true;
     const metrics = this.metrics;
     this.transactions = new ClientTransactionLayer(this.transport, this.clock, { t1Ms: opts.t1Ms, t2Ms: opts.t2Ms, t4Ms: opts.t4Ms }, {
       onSent: (method) => metrics.recordSent(method, this.clock.nowUs(), false),
@@ -101,7 +108,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
       onMalformed: (kind) => metrics.recordMalformed(kind),
       onStray: () => this.strays++,
     });
-    this.transactions.startTimers(5);
+    if (!batched) this.transactions.startTimers(5);
     this.agents = opts.identities.map((identity, i) => new Agent(i, identity, this, opts.expires));
 
     const source: ArrivalSource = new ConstantRate(opts.rate, opts.durationMs);
@@ -113,8 +120,23 @@ export class RunEngine extends EventEmitter implements AgentHost {
     const refresher = setInterval(() => this.refreshDue(), 100);
 
     this.emit('phase', 'load');
-    if (!opts.signal?.aborted) dispatcher.start();
-    else dispatcher.stop();
+    // Batched I/O: one timer drives everything (read all waiting responses, dispatch what is due, fire
+    // transaction timers, send everything queued), so the process wakes once per tick, not per datagram.
+    let pump: NodeJS.Timeout | undefined;
+    if (batched) {
+      const transactions = this.transactions;
+      const clock = this.clock;
+      const tick = () => {
+        transport.drain!();
+        dispatcher.step(clock.nowUs());
+        transactions.poll();
+        transport.flush!();
+      };
+      pump = setInterval(tick, opts.tickMs ?? 1);
+    }
+    if (opts.signal?.aborted) dispatcher.stop();
+    else if (batched) dispatcher.begin();
+    else dispatcher.start();
     await dispatcher.done;
     const loadEndUs = this.clock.nowUs();
     clearInterval(refresher);
@@ -127,6 +149,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
       await this.unregisterAll();
     }
     clearInterval(progress);
+    if (pump) clearInterval(pump);
     this.emitProgress(runStartUs, dispatcher);
     this.transactions.stopTimers();
     opts.signal?.removeEventListener('abort', onAbort);

@@ -38,8 +38,13 @@ export class Dispatcher {
 
   /** Starts the schedule now (with real timers). */
   start(): void {
-    this.startUs = this.opts.clock.nowUs();
+    this.begin();
     this.loop();
+  }
+
+  /** Starts the schedule now without timers: the caller drives step() (one loop for batched I/O). */
+  begin(): void {
+    this.startUs = this.opts.clock.nowUs();
   }
 
   /** Stops dispatching; arrivals not yet due are never dispatched (the caller counts them if it wants). */
@@ -52,6 +57,7 @@ export class Dispatcher {
 
   /** One step: dispatch everything due at `nowUs`. Returns microseconds until the next arrival, or -1 when finished. */
   step(nowUs: number): number {
+    if (this.stopped) return -1;
     const { source, target } = this.opts;
     const maxBatch = this.opts.maxBatch ?? 50_000;
     const due = source.dueCount(nowUs - this.startUs);
@@ -61,7 +67,10 @@ export class Dispatcher {
       target.dispatch(k, this.startUs + source.offsetUs(k), nowUs);
       sent++;
     }
-    if (this.next >= source.total) return -1;
+    if (this.next >= source.total) {
+      this.finish();
+      return -1;
+    }
     return Math.max(0, this.startUs + source.offsetUs(this.next) - nowUs);
   }
 
@@ -69,10 +78,7 @@ export class Dispatcher {
     this.timer = null;
     if (this.stopped) return;
     const waitUs = this.step(this.opts.clock.nowUs());
-    if (waitUs < 0) {
-      this.finish();
-      return;
-    }
+    if (waitUs < 0) return;
     // Sleep until the next due time; setTimeout's floor is ~1 ms, which batches at high rates.
     this.timer = setTimeout(this.loop, Math.max(1, Math.floor(waitUs / 1000)));
   };

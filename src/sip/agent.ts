@@ -230,13 +230,14 @@ export class Agent implements TransactionOwner {
     const granted = grantedExpires(msg, this.identity.user) ?? this.opExpires;
     this.registered = granted > 0;
     this.grantedExpires = granted;
-    const now = this.host.clock.nowUs();
+    const now = this.host.transactions.eventUs;
     this.refreshAtUs = this.registered ? now + Math.round(granted * this.refreshFraction * 1e6) : 0;
   }
 
   private finish(cls: OutcomeClass, status: number, reason: string): void {
     this.busy = false;
-    this.host.operationDone(this, this.opKind, cls, status, reason, this.opIntendedUs, this.opFirstSentUs, this.host.clock.nowUs());
+    // The event's own time: a batched transport reads responses after they arrived.
+    this.host.operationDone(this, this.opKind, cls, status, reason, this.opIntendedUs, this.opFirstSentUs, this.host.transactions.eventUs);
   }
 }
 

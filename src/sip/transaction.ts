@@ -172,8 +172,15 @@ export class ClientTransactionLayer {
     return tx;
   }
 
-  /** Wire transport.onMessage here. Never throws. */
-  handleMessage(data: Buffer, _slot: number): void {
+  /**
+   * When the event being handled happened (us): a response's kernel receive time when the transport
+   * knows it (batched reads happen later than the arrival), else the clock at handling time.
+   */
+  eventUs = 0;
+
+  /** Wire transport.onMessage here. Never throws. `rxUs`: receive timestamp, if the transport has one. */
+  handleMessage(data: Buffer, _slot: number, rxUs = -1): void {
+    this.eventUs = rxUs >= 0 ? rxUs : this.clock.nowUs();
     const parsed = parseSipMessage(data);
     if (!parsed.ok) {
       this.onMalformed(parsed.kind);
@@ -220,6 +227,7 @@ export class ClientTransactionLayer {
   /** Wire transport.onSlotError here: every waiting transaction on that slot fails. */
   handleSlotError(slot: number, reason: string): void {
     if (!(this.activeBySlot[slot] > 0)) return;
+    this.eventUs = this.clock.nowUs();
     const failed: Tx[] = [];
     for (const tx of this.byBranch.values()) if (tx.slot === slot) failed.push(tx); // the Map holds only waiting ones
     for (const tx of failed) this.terminate(tx);
@@ -256,6 +264,7 @@ export class ClientTransactionLayer {
     tx.timer = NO_TIMER;
     if (tx.state !== 'trying' && tx.state !== 'proceeding') return;
     const now = this.clock.nowUs();
+    this.eventUs = now;
     if (now >= tx.deadlineUs) {
       this.terminate(tx);
       tx.owner.onTransactionTimeout(tx);

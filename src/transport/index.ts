@@ -9,6 +9,8 @@ export interface CreateTransportOptions {
   /** UDP SO_RCVBUF/SO_SNDBUF request (default 4 MiB). */
   bufferBytes?: number;
   connectTimeoutMs?: number;
+  /** UDP: `batch` = native sendmmsg/recvmmsg when the addon is built, `dgram` = node:dgram. */
+  io?: 'batch' | 'dgram';
 }
 
 export async function createTransport(target: TargetSpec, opts: CreateTransportOptions, events: TransportEvents): Promise<Transport> {

@@ -22,6 +22,8 @@ export interface TransportStats {
 export interface TransportEvents {
   /** A whole SIP message (a datagram, or one framed message from a stream). `slot` is where it arrived. */
   onMessage(data: Buffer, slot: number, from: Endpoint): void;
+  /** Batched transports: a message with its kernel receive time (same base as realClock.nowUs()). */
+  onMessageAt?(data: Buffer, slot: number, rxUs: number): void;
   /** A send or connection failed for this slot; the transaction layer turns it into `transport_error`. */
   onSlotError(slot: number, reason: string): void;
 }
@@ -40,6 +42,13 @@ export interface Transport {
   send(slot: number, data: Buffer): void;
   stats(): TransportStats;
   close(): Promise<void>;
+  /**
+   * Batched transports do no I/O on their own: send() queues, flush() sends everything queued
+   * (sendmmsg), drain() reads everything waiting (recvmmsg) and reports it through the events.
+   */
+  readonly batched?: boolean;
+  flush?(): void;
+  drain?(): number;
 }
 
 /** What a `--target` string means: `udp:127.0.0.1:5070`, `tcp:[::1]:5070`, `wss:127.0.0.1:8443/ws`. */
