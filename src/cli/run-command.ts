@@ -25,6 +25,8 @@ export function addRunOptions<T>(y: Argv<T>) {
     .option('t4', { type: 'number', default: 5000, describe: 'RFC 3261 T4 in ms (Timer K)' })
     .option('sockets', { type: 'number', default: 4, describe: 'UDP sockets shared by the agents' })
     .option('connections', { type: 'number', describe: 'TCP connections (default: one per agent)' })
+    .option('io', { type: 'string', choices: ['auto', 'batch', 'dgram'], default: 'auto', describe: 'UDP I/O: batch = native sendmmsg/recvmmsg with kernel receive timestamps (auto: when built), dgram = node:dgram' })
+    .option('tick', { type: 'number', default: 1, describe: 'Batched UDP: the send/receive loop period in ms (sends wait up to one tick; measured as send lag)' })
     .option('buffer-bytes', { type: 'number', default: 4 * 1024 * 1024, describe: 'SO_RCVBUF/SO_SNDBUF requested for UDP sockets' })
     .option('unregister', { type: 'boolean', default: true, describe: 'Unregister (Expires: 0) at the end; --no-unregister to keep bindings' })
     .option('class-map', { type: 'string', describe: 'Status->class overrides, e.g. 403=throttled,503=overload' })
@@ -43,6 +45,7 @@ export function toRunRequest(argv: RunArgs): RunRequest {
   check(Number.isInteger(argv.agents) && argv.agents > 0, `--agents must be a positive integer, got ${argv.agents}`);
   check(Number.isInteger(argv.sockets) && argv.sockets > 0, `--sockets must be a positive integer, got ${argv.sockets}`);
   check(argv.t1 > 0 && argv.t2 >= argv.t1, `--t1 must be > 0 and --t2 >= --t1`);
+  check(argv.tick >= 1 && argv.tick <= 50, `--tick must be between 1 and 50 ms, got ${argv.tick}`);
   check(Number.isInteger(argv.expires) && argv.expires > 0, `--expires must be a positive integer (seconds)`);
   check(argv.connections === undefined || (Number.isInteger(argv.connections) && argv.connections > 0), `--connections must be a positive integer`);
   let target;
@@ -73,6 +76,8 @@ export function toRunRequest(argv: RunArgs): RunRequest {
     classMap: argv['class-map'] ? (parseClassMap(argv['class-map'], '--class-map', isOutcomeClass) as RunRequest['classMap']) : undefined,
     userAgent: argv['user-agent'],
     logLevel: argv['log-level'],
+    io: argv.io === 'auto' ? undefined : (argv.io as 'batch' | 'dgram'),
+    tickMs: argv.tick,
   };
 }
 

@@ -176,6 +176,8 @@ export class RunEngine extends EventEmitter implements AgentHost {
         t1Ms: opts.t1Ms,
         t2Ms: opts.t2Ms,
         sockets: slots,
+        io: this.transport.batched ? 'batch' : this.transport.protocol === 'udp' ? 'dgram' : 'stream',
+        tickMs: this.transport.batched ? (opts.tickMs ?? 1) : undefined,
         unregister: opts.unregister,
         ...opts.configExtra,
       },

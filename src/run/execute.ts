@@ -36,6 +36,8 @@ export interface RunRequest {
   /** Switches for the embedded trunk when no target is given. */
   trunk?: Partial<TrunkOptions>;
   probe?: boolean;
+  io?: 'batch' | 'dgram';
+  tickMs?: number;
 }
 
 export interface RunOutcome {
@@ -91,6 +93,8 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
       unregister: request.unregister,
       classMap: request.classMap,
       userAgent: request.userAgent,
+      io: request.io,
+      tickMs: request.tickMs,
       signal: hooks.signal,
       configExtra: { embeddedTrunk: trunk !== undefined, credentialsFile: request.credentialsFile ? true : undefined },
     });
