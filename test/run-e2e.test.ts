@@ -78,6 +78,27 @@ describe('sipstorm run against the embedded trunk (UDP loopback)', () => {
     expectReconciled(r, t);
   });
 
+  for (const algorithm of ['MD5', 'MD5-sess', 'SHA-256', 'SHA-256-sess', 'SHA-512-256', 'SHA-512-256-sess'] as const) {
+    it(`digest ${algorithm} against the trunk`, async () => {
+      const t = await trunk({ algorithm });
+      const r = await new RunEngine(options(t.address.port, { agents: 3, rate: 60, durationMs: 100 })).run();
+      expect(r.operations.byClass.ok).toBe(6);
+      expect(r.transactions.byStatus['401']).toBe(3);
+    });
+  }
+
+  it('a TCP connection per agent, framing over a real stream', async () => {
+    const t = await trunk();
+    const r = await new RunEngine({
+      ...options(t.address.port, { agents: 4, method: 'OPTIONS' }),
+      target: { protocol: 'tcp', host: '127.0.0.1', port: t.address.port, text: `tcp:127.0.0.1:${t.address.port}` },
+      sockets: 4,
+    }).run();
+    expectInvariants(r);
+    expect(r.operations.byClass.ok).toBe(100);
+    expectReconciled(r, t);
+  });
+
   it('OPTIONS: 200 from the same identities', async () => {
     const t = await trunk();
     const r = await new RunEngine(options(t.address.port, { method: 'OPTIONS' })).run();
