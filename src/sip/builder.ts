@@ -1,7 +1,9 @@
 // Request and response builders. One string concatenation and one Buffer.from per message: the
-// send path runs at transaction rate, so no header maps or intermediate arrays here.
+// send path runs at transaction rate, so no header maps or intermediate arrays here. Encoded as
+// UTF-8 (the parser decodes a non-ASCII head as UTF-8, and digest hashes UTF-8), so a display name
+// or user name outside ASCII survives a round trip.
 import type { SipMessage } from './message.js';
-import { getParam } from './headers.js';
+import { getParam, splitList } from './headers.js';
 
 export interface RequestParams {
   method: 'REGISTER' | 'OPTIONS';
@@ -39,7 +41,7 @@ export function buildRequest(p: RequestParams): Buffer {
   if (p.expires !== undefined) s += `Expires: ${p.expires}\r\n`;
   if (p.authorization) s += `${p.authorization.proxy ? 'Proxy-Authorization' : 'Authorization'}: ${p.authorization.value}\r\n`;
   s += `User-Agent: ${p.userAgent}\r\nContent-Length: 0\r\n\r\n`;
-  return Buffer.from(s, 'latin1');
+  return Buffer.from(s, 'utf8');
 }
 
 const DISPLAY_NAMES: Record<string, string> = {
@@ -71,15 +73,23 @@ export function buildResponse(req: SipMessage, status: number, reason: string, o
   }
   if (opts.extraHeaders) for (const line of opts.extraHeaders) s += `${line}\r\n`;
   s += 'Content-Length: 0\r\n\r\n';
-  return Buffer.from(s, 'latin1');
+  return Buffer.from(s, 'utf8');
 }
 
-/** RFC 3261 18.2.1 and RFC 3581: received= always when given, rport filled in when present and empty. */
+/**
+ * RFC 3261 18.2.1 and RFC 3581 on the top Via: received= set to the source host (replacing one
+ * already there), and a bare `;rport` filled in with the source port.
+ */
 function stampVia(via: string, from: { host: string; port: number }): string {
-  const comma = via.indexOf(',');
-  const top = comma < 0 ? via : via.slice(0, comma);
-  const rest = comma < 0 ? '' : via.slice(comma);
-  let stamped = top.replace(/;\s*rport(?=\s*(;|$))/i, `;rport=${from.port}`);
-  if (!/;\s*received=/i.test(stamped)) stamped += `;received=${from.host}`;
-  return stamped + rest;
+  // Only the first element of a comma-joined Via is stamped; split only when there is a comma.
+  let top = via;
+  let rest = '';
+  if (via.indexOf(',') >= 0) {
+    const parts = splitList(via);
+    top = parts[0] ?? via;
+    rest = parts.length > 1 ? `, ${parts.slice(1).join(', ')}` : '';
+  }
+  let stamped = top.replace(/;\s*rport\s*(?=;|$)/i, `;rport=${from.port}`);
+  if (getParam(stamped, 'received') !== undefined) stamped = stamped.replace(/;\s*received\s*=\s*[^;,]*/i, '');
+  return `${stamped};received=${from.host}${rest}`;
 }

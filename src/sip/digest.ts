@@ -1,6 +1,7 @@
 // HTTP Digest for SIP (RFC 2617, RFC 7616, RFC 8760): MD5, SHA-256, SHA-512/256 and their -sess
-// variants; qop "auth" or none. Client side (challenge -> Authorization) and server side (verify).
-import { createHash, timingSafeEqual } from 'node:crypto';
+// variants; qop "auth" or none; RFC 7616 userhash. Client side (challenge -> Authorization) and server
+// side (parse and verify). Parsers run on network input and never throw.
+import { hash, timingSafeEqual } from 'node:crypto';
 import { unquote } from './headers.js';
 
 export type DigestAlgorithm = 'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess' | 'SHA-512-256' | 'SHA-512-256-sess';
@@ -14,6 +15,8 @@ export interface DigestChallenge {
   qop: string[];
   stale: boolean;
   proxy: boolean;
+  /** RFC 7616 3.4.4: the client sends H(username ":" realm) instead of the user name. */
+  userhash?: boolean;
 }
 
 export interface DigestAuthorization {
@@ -27,31 +30,44 @@ export interface DigestAuthorization {
   nc?: string;
   qop?: string;
   opaque?: string;
+  /** `username` is H(user ":" realm); the verifier needs the real user name (see userhashOf). */
+  userhash?: boolean;
 }
 
 const HASH: Record<DigestAlgorithm, string> = {
   MD5: 'md5', 'MD5-sess': 'md5', 'SHA-256': 'sha256', 'SHA-256-sess': 'sha256',
-  // SHA-512/256 is its own function (distinct initial values), not a truncated SHA-512.
+  // SHA-512/256 is its own function (distinct initial values, FIPS 180-4), not a truncated SHA-512.
   'SHA-512-256': 'sha512-256', 'SHA-512-256-sess': 'sha512-256',
 };
 
 function canonicalAlgorithm(text: string | undefined): DigestAlgorithm | null {
   if (text === undefined || text === '') return 'MD5'; // RFC 2617: absent means MD5
-  const upper = text.toUpperCase();
-  for (const a of DIGEST_ALGORITHMS) if (a.toUpperCase() === upper) return a;
+  for (const a of DIGEST_ALGORITHMS) if (a.length === text.length && a.toUpperCase() === text.toUpperCase()) return a;
   return null;
 }
 
+/** One-shot crypto.hash (about twice as fast as createHash per call); strings hashed as UTF-8. */
 function h(algorithm: DigestAlgorithm, data: string): string {
-  return createHash(HASH[algorithm]).update(data, 'utf8').digest('hex');
+  return hash(HASH[algorithm], data, 'hex');
 }
 
-/** Parses `Digest k=v, k="v", ...` into lower-case keys; null if not Digest. */
+/** RFC 7616 3.4.4 userhash: H(username ":" realm). */
+export function userhashOf(algorithm: DigestAlgorithm, username: string, realm: string): string {
+  return h(algorithm, `${username}:${realm}`);
+}
+
+/** A quoted-string (escapes `"` and `\`, rare, so checked before any regex). */
+function q(value: string): string {
+  if (value.indexOf('"') < 0 && value.indexOf('\\') < 0) return `"${value}"`;
+  return `"${value.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/** Parses `Digest k=v, k="v", ...` into lower-case keys; null if not Digest. Never throws. */
 function parseAuthParams(headerValue: string): Record<string, string> | null {
   const text = headerValue.trim();
-  if (!/^digest\s/i.test(text)) return null;
-  const params: Record<string, string> = {};
-  let i = 6;
+  if (text.length < 7 || text.slice(0, 6).toLowerCase() !== 'digest' || (text[6] !== ' ' && text[6] !== '\t')) return null;
+  const params: Record<string, string> = Object.create(null);
+  let i = 7;
   const n = text.length;
   while (i < n) {
     while (i < n && (text[i] === ' ' || text[i] === '\t' || text[i] === ',')) i++;
@@ -66,17 +82,32 @@ function parseAuthParams(headerValue: string): Record<string, string> | null {
       while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
       value = unquote(text.slice(i, Math.min(j + 1, n)));
       i = j + 1;
+      // Skip anything up to the next comma (junk after a quoted value).
+      const comma = text.indexOf(',', i);
+      i = comma < 0 ? n : comma;
     } else {
       let j = text.indexOf(',', i);
       if (j < 0) j = n;
       value = text.slice(i, j).trim();
       i = j;
     }
-    if (key) params[key] = value;
+    if (key && !(key in params)) params[key] = value;
   }
   return params;
 }
 
+/** RFC 8187 ext-value `UTF-8''percent-encoded` (RFC 7616 username*); undefined if not decodable. */
+function decodeExtValue(value: string): string | undefined {
+  const m = /^utf-8'[^']*'(.*)$/i.exec(value);
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A WWW-Authenticate / Proxy-Authenticate value; null for non-Digest or an unsupported algorithm. */
 export function parseChallenge(headerValue: string, proxy: boolean): DigestChallenge | null {
   const p = parseAuthParams(headerValue);
   if (!p || p.nonce === undefined || p.realm === undefined) return null;
@@ -86,19 +117,22 @@ export function parseChallenge(headerValue: string, proxy: boolean): DigestChall
     realm: p.realm,
     nonce: p.nonce,
     algorithm,
-    qop: p.qop ? p.qop.split(',').map((q) => q.trim().toLowerCase()).filter(Boolean) : [],
+    qop: p.qop ? p.qop.split(',').map((v) => v.trim().toLowerCase()).filter(Boolean) : [],
     stale: (p.stale ?? '').toLowerCase() === 'true',
     proxy,
   };
   if (p.opaque !== undefined) challenge.opaque = p.opaque;
+  if ((p.userhash ?? '').toLowerCase() === 'true') challenge.userhash = true;
   return challenge;
 }
 
+/** Header value `Digest realm="..", nonce="..", algorithm=.., qop="auth"[, opaque=".."][, stale=true]`. */
 export function formatChallenge(c: Omit<DigestChallenge, 'proxy'>): string {
-  let out = `Digest realm="${c.realm}", nonce="${c.nonce}", algorithm=${c.algorithm}`;
+  let out = `Digest realm=${q(c.realm)}, nonce=${q(c.nonce)}, algorithm=${c.algorithm}`;
   if (c.qop.length > 0) out += `, qop="${c.qop.join(',')}"`;
-  if (c.opaque !== undefined) out += `, opaque="${c.opaque}"`;
+  if (c.opaque !== undefined) out += `, opaque=${q(c.opaque)}`;
   if (c.stale) out += ', stale=true';
+  if (c.userhash) out += ', userhash=true';
   return out;
 }
 
@@ -107,6 +141,7 @@ export function formatNc(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
 
+/** The request-digest (RFC 7616 3.4.1); `username` is the real user name, also under userhash. */
 export function digestResponse(p: {
   algorithm: DigestAlgorithm;
   username: string;
@@ -123,9 +158,13 @@ export function digestResponse(p: {
   let ha1 = h(alg, `${p.username}:${p.realm}:${p.password}`);
   if (alg.endsWith('-sess')) ha1 = h(alg, `${ha1}:${p.nonce}:${p.cnonce ?? ''}`);
   const ha2 = h(alg, `${p.method}:${p.uri}`);
-  return p.qop ? h(alg, `${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:${p.qop}:${ha2}`) : h(alg, `${ha1}:${p.nonce}:${ha2}`);
+  return p.qop ? h(alg, `${ha1}:${p.nonce}:${p.nc ?? ''}:${p.cnonce ?? ''}:${p.qop}:${ha2}`) : h(alg, `${ha1}:${p.nonce}:${ha2}`);
 }
 
+/**
+ * Authorization / Proxy-Authorization header value answering `ch`: qop=auth when offered (with
+ * cnonce and nc), else the RFC 2069 form; cnonce also for -sess without qop; opaque echoed.
+ */
 export function buildAuthorization(ch: DigestChallenge, username: string, password: string, method: string, uri: string, nc: number, cnonce: string): string {
   const qop = ch.qop.includes('auth') ? 'auth' : undefined;
   const ncText = formatNc(nc);
@@ -134,17 +173,21 @@ export function buildAuthorization(ch: DigestChallenge, username: string, passwo
     algorithm: ch.algorithm, username, realm: ch.realm, password, method, uri, nonce: ch.nonce,
     cnonce: qop || sess ? cnonce : undefined, nc: ncText, qop,
   });
-  let out = `Digest username="${username}", realm="${ch.realm}", nonce="${ch.nonce}", uri="${uri}", response="${response}", algorithm=${ch.algorithm}`;
-  if (qop) out += `, cnonce="${cnonce}", qop=auth, nc=${ncText}`;
-  else if (sess) out += `, cnonce="${cnonce}"`;
-  if (ch.opaque !== undefined) out += `, opaque="${ch.opaque}"`;
+  const sentName = ch.userhash ? userhashOf(ch.algorithm, username, ch.realm) : username;
+  let out = `Digest username=${q(sentName)}, realm=${q(ch.realm)}, nonce=${q(ch.nonce)}, uri=${q(uri)}, response="${response}", algorithm=${ch.algorithm}`;
+  if (qop) out += `, cnonce=${q(cnonce)}, qop=auth, nc=${ncText}`;
+  else if (sess) out += `, cnonce=${q(cnonce)}`;
+  if (ch.opaque !== undefined) out += `, opaque=${q(ch.opaque)}`;
+  if (ch.userhash) out += ', userhash=true';
   return out;
 }
 
+/** Server side: an Authorization value; null if not Digest, a required field is missing, or the algorithm is unknown. */
 export function parseAuthorization(headerValue: string): DigestAuthorization | null {
   const p = parseAuthParams(headerValue);
   if (!p) return null;
-  const { username, realm, nonce, uri, response } = p;
+  const username = p.username ?? (p['username*'] !== undefined ? decodeExtValue(p['username*']) : undefined);
+  const { realm, nonce, uri, response } = p;
   if (username === undefined || realm === undefined || nonce === undefined || uri === undefined || response === undefined) return null;
   const algorithm = canonicalAlgorithm(p.algorithm);
   if (!algorithm) return null;
@@ -153,14 +196,20 @@ export function parseAuthorization(headerValue: string): DigestAuthorization | n
   if (p.nc !== undefined) a.nc = p.nc;
   if (p.qop !== undefined) a.qop = p.qop;
   if (p.opaque !== undefined) a.opaque = p.opaque;
+  if ((p.userhash ?? '').toLowerCase() === 'true') a.userhash = true;
   return a;
 }
 
-export function verifyAuthorization(a: DigestAuthorization, password: string, method: string): boolean {
+/**
+ * Recomputes the response with `password` and compares in constant time. With userhash, pass the
+ * real user name as `username` (the server looks it up by userhashOf). qop other than auth fails.
+ */
+export function verifyAuthorization(a: DigestAuthorization, password: string, method: string, username = a.username): boolean {
   if (a.qop !== undefined && (a.qop.toLowerCase() !== 'auth' || !a.nc || !a.cnonce)) return false;
+  if (a.algorithm.endsWith('-sess') && !a.cnonce) return false;
   const expected = digestResponse({
-    algorithm: a.algorithm, username: a.username, realm: a.realm, password, method, uri: a.uri, nonce: a.nonce,
-    cnonce: a.cnonce, nc: a.nc, qop: a.qop ? 'auth' : undefined,
+    algorithm: a.algorithm, username, realm: a.realm, password, method, uri: a.uri, nonce: a.nonce,
+    cnonce: a.cnonce, nc: a.nc, qop: a.qop !== undefined ? 'auth' : undefined,
   });
   const given = Buffer.from(a.response.toLowerCase(), 'latin1');
   const want = Buffer.from(expected, 'latin1');

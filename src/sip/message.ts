@@ -4,7 +4,10 @@
 export interface SipHeader {
   /** Canonical lower-case long name: compact forms are expanded (`v` -> `via`, `i` -> `call-id`...). */
   name: string;
-  /** Value with folded continuation lines joined by a single space, outer whitespace trimmed. */
+  /**
+   * Value with folded continuation lines joined by a single space, outer SP/HTAB trimmed. Decoded as
+   * UTF-8 when the head holds valid UTF-8, else latin1 (one char per byte, nothing lost).
+   */
   value: string;
 }
 

@@ -1,6 +1,6 @@
 // Random identifiers from a pooled crypto buffer: one randomFillSync per few KB instead of a crypto
 // call per branch/tag (branches are made at transaction rate).
-import { randomFillSync } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 const POOL_BYTES = 8192;
 const pool = Buffer.allocUnsafe(POOL_BYTES);
@@ -16,7 +16,11 @@ function take(bytes: number): number {
   return at;
 }
 
+/** `bytes` random bytes as 2*bytes lower-case hex digits. */
 export function randomHex(bytes: number): string {
+  bytes = Math.floor(bytes);
+  if (!(bytes > 0)) return '';
+  if (bytes > POOL_BYTES / 4) return randomBytes(bytes).toString('hex'); // rare; keeps the pool for ids
   const at = take(bytes);
   return pool.toString('hex', at, at + bytes);
 }
