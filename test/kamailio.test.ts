@@ -82,6 +82,14 @@ describe('Kamailio switches and counters (pure)', () => {
     expect(() => switchWrites({ aorLimit: { rate: 5, burst: 1_000_000, code: 429 } }, t0, now)).toThrow(/burst/);
   });
 
+  it('without kamailio: fails in CI, otherwise skips with one line saying how to install it', () => {
+    const lines: string[] = [];
+    expect(() => kamailioAvailable(() => null, { CI: 'true' }, (l) => lines.push(l))).toThrow(/required in CI.*apt-get install kamailio kamailio-websocket-modules kamailio-tls-modules/);
+    expect(kamailioAvailable(() => null, {}, (l) => lines.push(l))).toBe(false);
+    expect(lines).toEqual(['skipping Kamailio tests: kamailio is not installed (apt-get install kamailio kamailio-websocket-modules kamailio-tls-modules)']);
+    expect(kamailioAvailable(() => '/usr/sbin/kamailio', { CI: 'true' }, (l) => lines.push(l))).toBe(true);
+  });
+
   it('types the statistics and diffs two snapshots', () => {
     const a = toKamailioStats({ 'core:rcv_requests_register': 2, 'core:rcv_requests_options': 1, 'script:rpl_401': 1, 'script:rpl_200': 2, 'usrloc:registered_users': 1 });
     const b = toKamailioStats({ 'core:rcv_requests_register': 5, 'core:rcv_requests_options': 1, 'script:rpl_401': 2, 'script:rpl_200': 3, 'script:rpl_429': 1, 'usrloc:registered_users': 2 });
