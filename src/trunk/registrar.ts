@@ -1,6 +1,7 @@
 // The trunk's brain: one parsed request in, one decision out (a response to send now or later, or
 // silence). No sockets here, and time comes from the injected clock, so it is tested without timers.
 import type { Clock } from '../shared/clock.js';
+import { xorshift } from '../shared/seeded-random.js';
 import { buildResponse } from '../sip/builder.js';
 import { formatChallenge, parseAuthorization, verifyAuthorization } from '../sip/digest.js';
 import { getHeader, getHeaderValues, getParam, parseNameAddr } from '../sip/headers.js';
@@ -48,7 +49,7 @@ export class Registrar {
   ) {
     this.switches = applySwitches(DEFAULT_SWITCHES, switches);
     this.windowAnchorUs = clock.nowUs();
-    this.random = seededRandom(seed);
+    this.random = xorshift(seed);
     this.resetLimits();
   }
 
@@ -234,16 +235,4 @@ export function userOf(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const m = /sips?:([^@;>]+)@/i.exec(value);
   return m ? decodeURIComponent(m[1]) : undefined;
-}
-
-function seededRandom(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
 }

@@ -94,15 +94,4 @@ export function randomBytesOf(rand: () => number, maxLength: number): Buffer {
   return out;
 }
 
-/** xorshift32: reproducible from a seed. */
-export function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
+export { xorshift } from '../../src/shared/seeded-random.js';
