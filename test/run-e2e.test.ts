@@ -258,3 +258,18 @@ describe('outcome classes a trunk does not give (raw responder)', () => {
     expect(r.operations.byClass.transport_error).toBe(2);
   });
 });
+
+describe('binding refresh', () => {
+  it('refreshes each binding at 80% of the granted lifetime, on time', async () => {
+    const t = await trunk({ minExpires: 1 });
+    // 4 agents log in in the first 40 ms; then only OPTIONS-free idle time: the refreshes come from the agents.
+    const r = await new RunEngine(options(t.address.port, { agents: 4, rate: 100, durationMs: 2_600, expires: 1, method: 'auto' })).run();
+    expectInvariants(r);
+    const register = r.methods.REGISTER.operations;
+    // Logins plus a refresh every 0.8 s per agent (3 in 2.6 s), give or take one at the edges.
+    expect(register.byClass.ok).toBeGreaterThanOrEqual(4 + 4 * 2);
+    expect(register.byClass.ok).toBeLessThanOrEqual(4 + 4 * 4);
+    // Timed by the agents' own timers (checked every 10 ms), not by a slow sweep.
+    expect(r.methods.REGISTER.latencyMs.corrected.p99).toBeLessThan(30);
+  });
+});

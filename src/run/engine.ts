@@ -6,6 +6,7 @@ import { buildRunResult, type RunResult } from '../report/result.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import { ConstantRate, type ArrivalSource } from '../schedule/arrivals.js';
 import { Dispatcher } from '../schedule/dispatcher.js';
+import { NO_TIMER, TimerWheel } from '../schedule/timer-wheel.js';
 import { realClock, type Clock } from '../shared/clock.js';
 import { compileClassMap, OUTCOME_CLASSES, type ClassMap, type OutcomeClass } from '../shared/outcome.js';
 import { Agent, type AgentHost, type AgentIdentity, type OperationKind } from '../sip/agent.js';
@@ -15,6 +16,7 @@ import type { TargetSpec, Transport } from '../transport/transport.js';
 import { TOOL } from './tool.js';
 
 const LOOP_DELAY_RESOLUTION_MS = 10;
+const REFRESH_CHECK_MS = 10;
 
 export type MethodMode = 'REGISTER' | 'OPTIONS' | 'auto';
 
@@ -73,6 +75,10 @@ export class RunEngine extends EventEmitter implements AgentHost {
   private readonly unregisterSummary: UnregisterSummary = { attempted: 0, ok: 0, failed: 0 };
   private readonly doneByClass = emptyClassCounts();
   private strays = 0;
+  /** Binding refresh times, checked every REFRESH_CHECK_MS (one timer for all agents). */
+  private readonly refreshes: TimerWheel<Agent>;
+  /** Set when the load ends: no new refreshes, the run drains and unregisters. */
+  private stopping = false;
 
   constructor(private readonly opts: RunOptions) {
     super();
@@ -80,6 +86,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
     this.userAgent = opts.userAgent ?? `${TOOL.name}/${TOOL.version}`;
     this.classifyStatus = compileClassMap(opts.classMap);
     this.metrics = new MetricsRecorder({ startUs: this.clock.nowUs() });
+    this.refreshes = new TimerWheel<Agent>(REFRESH_CHECK_MS * 1000, 4096, this.clock.nowUs());
   }
 
   classify(status: number): OutcomeClass {
@@ -119,7 +126,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const runStartUs = this.clock.nowUs();
     const progress = setInterval(() => this.emitProgress(runStartUs, dispatcher), 1000);
-    const refresher = setInterval(() => this.refreshDue(), 100);
+    const refresher = setInterval(() => this.refreshes.advance(this.clock.nowUs(), this.refreshAgent), REFRESH_CHECK_MS);
 
     this.emit('phase', 'load');
     // Batched I/O: one timer drives everything (read all waiting responses, dispatch what is due, fire
@@ -141,6 +148,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
     else dispatcher.start();
     await dispatcher.done;
     const loadEndUs = this.clock.nowUs();
+    this.stopping = true;
     clearInterval(refresher);
 
     // Every transaction ends by Timer F (64*T1), so draining is bounded by it.
@@ -219,7 +227,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
 
   /** AgentHost: exactly one call per operation. */
   operationDone(
-    _agent: Agent,
+    agent: Agent,
     kind: OperationKind,
     cls: OutcomeClass,
     status: number,
@@ -236,19 +244,29 @@ export class RunEngine extends EventEmitter implements AgentHost {
     }
     this.doneByClass[cls]++;
     this.metrics.recordOutcome(kind, cls, status, reason, intendedUs, firstSentUs, doneUs);
+    if (kind === 'REGISTER') this.scheduleRefresh(agent, cls === 'ok' ? agent.refreshAtUs : doneUs + retryDelayUs(agent.grantedExpires));
     if (this.busyAgents === 0) this.emit('idle');
   }
 
-  /** Refresh bindings before they expire (REGISTER and auto modes), as a real UA does. */
-  private refreshDue(): void {
-    if (this.opts.method === 'OPTIONS') return;
-    const now = this.clock.nowUs();
-    for (const agent of this.agents) {
-      if (agent.registered && !agent.busy && agent.refreshAtUs <= now) {
-        this.busyAgents++;
-        agent.startRegister(agent.refreshAtUs);
-      }
+  /** Refresh a binding before it expires, as a real UA does (its intended time is the refresh time). */
+  private readonly refreshAgent = (agent: Agent): void => {
+    agent.refreshTimer = NO_TIMER;
+    if (!agent.registered || this.stopping) return;
+    if (agent.busy) {
+      // Its current operation may re-register it; look again shortly.
+      agent.refreshTimer = this.refreshes.schedule(agent, this.clock.nowUs() + REFRESH_CHECK_MS * 1000);
+      return;
     }
+    this.busyAgents++;
+    agent.startRegister(agent.refreshAtUs);
+  };
+
+  private scheduleRefresh(agent: Agent, atUs: number): void {
+    if (agent.refreshTimer !== NO_TIMER) this.refreshes.cancel(agent.refreshTimer);
+    agent.refreshTimer = NO_TIMER;
+    if (!agent.registered) return;
+    agent.refreshAtUs = atUs;
+    agent.refreshTimer = this.refreshes.schedule(agent, atUs);
   }
 
   private async unregisterAll(): Promise<void> {
@@ -296,6 +314,11 @@ export class RunEngine extends EventEmitter implements AgentHost {
   get isUnregistering(): boolean {
     return this.unregistering;
   }
+}
+
+/** After a failed refresh of a still-valid binding: try again after a tenth of its lifetime (1..30 s). */
+function retryDelayUs(grantedExpiresS: number): number {
+  return Math.min(30, Math.max(1, grantedExpiresS * 0.1)) * 1e6;
 }
 
 function emptyClassCounts(): Record<OutcomeClass, number> {

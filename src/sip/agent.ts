@@ -69,6 +69,8 @@ export class Agent implements TransactionOwner {
   /** Clock time (us) at which the binding should be refreshed; 0 when not registered. */
   refreshAtUs = 0;
   grantedExpires = 0;
+  /** The engine's refresh timer handle (0 = none). */
+  refreshTimer = 0;
 
   // The one operation in flight.
   busy = false;
