@@ -17,6 +17,8 @@ import { TOOL } from './tool.js';
 
 const LOOP_DELAY_RESOLUTION_MS = 10;
 const REFRESH_CHECK_MS = 10;
+/** Longest gap between transaction-timer checks (Timer E is >= T1, 500 ms by default). */
+const HOUSEKEEPING_MS = 5;
 
 export type MethodMode = 'REGISTER' | 'OPTIONS' | 'auto';
 
@@ -117,16 +119,21 @@ export class RunEngine extends EventEmitter implements AgentHost {
       onMalformed: (kind) => metrics.recordMalformed(kind),
       onStray: () => this.strays++,
     });
-    if (!batched) this.transactions.startTimers(5);
+
     this.agents = opts.identities.map((identity, i) => new Agent(i, identity, this, opts.expires));
 
     const source: ArrivalSource = new ConstantRate(opts.rate, opts.durationMs);
-    const dispatcher = new Dispatcher({ clock: this.clock, source, target: this });
+    // During the load, transaction timers and binding refreshes ride the dispatcher's (or the batched
+    // loop's) wake-ups: every extra timer costs a wake-up, the dominant cost at a few thousand/s.
+    const housekeeping = () => {
+      this.transactions.poll();
+      this.refreshes.advance(this.clock.nowUs(), this.refreshAgent);
+    };
+    const dispatcher = new Dispatcher({ clock: this.clock, source, target: this, onTick: batched ? undefined : housekeeping, maxSleepMs: HOUSEKEEPING_MS });
     const onAbort = () => dispatcher.stop();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const runStartUs = this.clock.nowUs();
     const progress = setInterval(() => this.emitProgress(runStartUs, dispatcher), 1000);
-    const refresher = setInterval(() => this.refreshes.advance(this.clock.nowUs(), this.refreshAgent), REFRESH_CHECK_MS);
 
     this.emit('phase', 'load');
     // Batched I/O: one timer drives everything (read all waiting responses, dispatch what is due, fire
@@ -138,7 +145,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
       const tick = () => {
         transport.drain!();
         dispatcher.step(clock.nowUs());
-        transactions.poll();
+        housekeeping();
         transport.flush!();
       };
       pump = setInterval(tick, opts.tickMs ?? 1);
@@ -149,7 +156,8 @@ export class RunEngine extends EventEmitter implements AgentHost {
     await dispatcher.done;
     const loadEndUs = this.clock.nowUs();
     this.stopping = true;
-    clearInterval(refresher);
+    // Drain and unregister: the batched loop keeps running; otherwise the transaction timers get their own.
+    if (!batched) this.transactions.startTimers(HOUSEKEEPING_MS);
 
     // Every transaction ends by Timer F (64*T1), so draining is bounded by it.
     this.emit('phase', 'drain');

@@ -14,6 +14,10 @@ export interface DispatcherOptions {
   target: DispatchTarget;
   /** Upper bound for one batch so a stalled loop does not dispatch an unbounded burst in one go. */
   maxBatch?: number;
+  /** Called on every wake-up after dispatching: other periodic work rides the same timer. */
+  onTick?: () => void;
+  /** Longest sleep between wake-ups (ms), so onTick keeps running at low rates. */
+  maxSleepMs?: number;
 }
 
 export class Dispatcher {
@@ -78,9 +82,11 @@ export class Dispatcher {
     this.timer = null;
     if (this.stopped) return;
     const waitUs = this.step(this.opts.clock.nowUs());
+    this.opts.onTick?.();
     if (waitUs < 0) return;
     // Sleep until the next due time; setTimeout's floor is ~1 ms, which batches at high rates.
-    this.timer = setTimeout(this.loop, Math.max(1, Math.floor(waitUs / 1000)));
+    const sleepMs = Math.max(1, Math.floor(waitUs / 1000));
+    this.timer = setTimeout(this.loop, Math.min(sleepMs, this.opts.maxSleepMs ?? sleepMs));
   };
 
   private finish(): void {
