@@ -1,7 +1,10 @@
 // The trunk's decisions with a fake clock: nonces, the publish window, limits, expiry.
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../src/shared/clock.js';
-import { Registrar } from '../src/trunk/registrar.js';
+import { Registrar, userOf } from '../src/trunk/registrar.js';
+import { DelayQueue } from '../src/trunk/delay-queue.js';
+import { Faults } from '../src/trunk/faults.js';
+import { applySwitches, DEFAULT_SWITCHES } from '../src/trunk/config.js';
 import { TokenBucket } from '../src/trunk/token-bucket.js';
 import { buildRequest } from '../src/sip/builder.js';
 import { parseSipMessage } from '../src/sip/parser.js';
@@ -19,7 +22,7 @@ function setup(switches: TrunkSwitches = {}) {
   const creds = new Map(defaultCredentials(5).map((c) => [c.user, c.password]));
   const registrar = new Registrar(clock, creds, 'lab', switches);
   let cseq = 0;
-  const send = (opts: { method?: 'REGISTER' | 'OPTIONS'; user?: string; password?: string; auth?: SipMessage; expires?: number; branch?: string } = {}) => {
+  const send = (opts: { method?: 'REGISTER' | 'OPTIONS'; user?: string; password?: string; auth?: SipMessage; expires?: number; branch?: string; reliable?: boolean } = {}) => {
     const method = opts.method ?? 'REGISTER';
     const user = opts.user ?? 'agent0001';
     const uri = method === 'REGISTER' ? 'sip:lab' : `sip:${user}@lab`;
@@ -36,9 +39,9 @@ function setup(switches: TrunkSwitches = {}) {
     });
     const parsed = parseSipMessage(data);
     if (!parsed.ok) throw new Error(parsed.detail);
-    const decision = registrar.handle(parsed.message, SOURCE);
-    if (!decision.response) return null;
-    const res = parseSipMessage(decision.response);
+    const response = registrar.handle(parsed.message, SOURCE, opts.reliable);
+    if (!response) return null;
+    const res = parseSipMessage(response);
     if (!res.ok) throw new Error(res.detail);
     return res.message;
   };
@@ -140,6 +143,170 @@ describe('embedded trunk registrar', () => {
     registrar.configure({ publishWindow: null });
     expect(send({ method: 'OPTIONS' })!.status).toBe(200);
     expect(() => registrar.configure({ lossRate: 2 })).toThrow(/lossRate/);
+  });
+});
+
+describe('embedded trunk registrar: more', () => {
+  it('stale-credentials also refuses an old nonce on a method that is not challenged', () => {
+    const { clock, send, login } = setup({ publishWindow: { startMs: 1_000, lengthMs: 5_000, mode: 'stale-credentials', methods: ['OPTIONS'] } });
+    const { challenge } = login();
+    expect(send({ method: 'OPTIONS', auth: challenge })!.status).toBe(200); // before the window
+    clock.advanceMs(1_000);
+    expect(send({ method: 'OPTIONS', auth: challenge })!.status).toBe(403);
+    expect(send({ method: 'OPTIONS' })!.status).toBe(200); // no Authorization: not affected
+    expect(send({ auth: challenge })!.status).toBe(200); // REGISTER is not in the window's methods
+    clock.advanceMs(5_000);
+    expect(send({ method: 'OPTIONS', auth: challenge })!.status).toBe(200);
+  });
+
+  it('limits answer before authentication, with the configured code and Retry-After', () => {
+    for (const code of [403, 503] as const) {
+      const { send } = setup({ aorLimit: { rate: 1, burst: 1, code, retryAfterS: 7 } });
+      expect(send()!.status).toBe(401);
+      const limited = send()!;
+      expect(limited.status).toBe(code);
+      expect(limited.reason).toBe(code === 403 ? 'Forbidden' : 'Service Unavailable');
+      expect(getHeader(limited, 'retry-after')).toBe('7');
+    }
+  });
+
+  it('loss drops a seeded share, counted exactly; a retransmission of a dropped request is the same transaction', () => {
+    const { registrar, send } = setup({ auth: false, lossRate: 0.5 });
+    let silent = 0;
+    for (let i = 0; i < 400; i++) if (send({ method: 'OPTIONS', branch: `z9hG4bKloss${i}` }) === null) silent++;
+    expect(silent).toBeGreaterThan(140);
+    expect(silent).toBeLessThan(260);
+    let c = registrar.counters.snapshot(0);
+    expect(c).toMatchObject({ received: { OPTIONS: 400 }, answered: { 200: 400 - silent }, byMethodStatus: { 'OPTIONS 200': 400 - silent }, dropped: silent });
+    // Retransmit every request until each has been answered once: no new transactions counted.
+    let answeredLate = 0;
+    for (let round = 0; round < 20; round++)
+      for (let i = 0; i < 400; i++) if (send({ method: 'OPTIONS', branch: `z9hG4bKloss${i}` }) !== null) answeredLate++;
+    c = registrar.counters.snapshot(0);
+    expect(c.received.OPTIONS).toBe(400);
+    expect(c.answered['200']).toBe(400);
+    expect(c.retransmissionsAbsorbed).toBe(answeredLate - silent);
+  });
+
+  it('the same seed gives the same losses', () => {
+    const pattern = () => {
+      const { send } = setup({ auth: false, lossRate: 0.3 });
+      return Array.from({ length: 50 }, () => (send({ method: 'OPTIONS' }) === null ? 'x' : '.')).join('');
+    };
+    expect(pattern()).toBe(pattern());
+  });
+
+  it('delay: a retransmission does not overtake the held answer, and gets the same bytes after it', () => {
+    const { clock, registrar } = setup({ auth: false, delay: { fixedMs: 20, jitterMs: 10 } });
+    const req = parseSipMessage(
+      buildRequest({ method: 'OPTIONS', requestUri: 'sip:agent0001@lab', viaProtocol: 'UDP', viaHost: '127.0.0.1', viaPort: 5999, branch: 'z9hG4bKdelay', fromUri: 'sip:agent0001@lab', fromTag: 't', toUri: 'sip:agent0001@lab', callId: 'c', cseq: 1, userAgent: 't' }),
+    );
+    if (!req.ok) throw new Error('fixture');
+    const first = registrar.handle(req.message, SOURCE)!;
+    expect(registrar.lastDelayMs).toBeGreaterThanOrEqual(20);
+    expect(registrar.lastDelayMs).toBeLessThanOrEqual(30);
+    expect(registrar.handle(req.message, SOURCE)).toBeNull();
+    clock.advanceMs(31);
+    expect(registrar.handle(req.message, SOURCE)).toEqual(first);
+    expect(registrar.lastDelayMs).toBe(0);
+    expect(registrar.counters.snapshot(0)).toMatchObject({ received: { OPTIONS: 1 }, retransmissionsAbsorbed: 2 });
+  });
+
+  it('over TCP (reliable) the same branch is a new request: no response cache', () => {
+    const { registrar, send } = setup({ auth: false });
+    send({ method: 'OPTIONS', branch: 'z9hG4bKtcp', reliable: true });
+    send({ method: 'OPTIONS', branch: 'z9hG4bKtcp', reliable: true });
+    expect(registrar.counters.snapshot(0)).toMatchObject({ received: { OPTIONS: 2 }, retransmissionsAbsorbed: 0 });
+  });
+
+  it('bindings expire; Expires: 0 removes; maxExpires caps the grant', () => {
+    const { clock, registrar, send, login } = setup({ maxExpires: 100, nonceTtlMs: 1_000_000 });
+    const { ok, challenge } = login();
+    expect(getHeader(ok, 'expires')).toBe('100');
+    expect(registrar.bindingCount()).toBe(1);
+    clock.advanceMs(100_001);
+    expect(registrar.bindingCount()).toBe(0);
+    expect(send({ auth: challenge })!.status).toBe(200);
+    expect(registrar.bindingCount()).toBe(1);
+  });
+
+  it('a bad run-time patch throws and changes nothing', () => {
+    const { registrar } = setup();
+    const before = registrar.config;
+    expect(() => registrar.configure({ lossrate: 0.5 } as never)).toThrow(/unknown trunk switch "lossrate"/);
+    expect(() => registrar.configure({ lossRate: '0.5' } as never)).toThrow(/lossRate/);
+    expect(() => registrar.configure({ algorithm: 'SHA-1' } as never)).toThrow(/algorithm/);
+    expect(() => registrar.configure({ aorLimit: { rate: 0, burst: 1, code: 429 } })).toThrow(/aorLimit/);
+    expect(registrar.config).toBe(before);
+    expect(applySwitches(DEFAULT_SWITCHES, { delay: { fixedMs: 5 } }).delay).toEqual({ fixedMs: 5, jitterMs: 0 });
+  });
+
+  it('userOf never throws on a stray %', () => {
+    expect(userOf('<sip:ag%ZZ@lab>')).toBe('ag%ZZ');
+    expect(userOf('<sip:a%40b@lab>;tag=1')).toBe('a@b');
+    expect(userOf('sip:lab')).toBeUndefined();
+  });
+
+  it('userOf reads the user of the URI in <...>, any scheme case, and nothing else', () => {
+    expect(userOf('"sip:fake@x" <sip:agent0001@lab>;tag=9')).toBe('agent0001');
+    expect(userOf('<SIPS:agent0002@lab:5061>')).toBe('agent0002');
+    expect(userOf('sip:agent0003@lab;transport=tcp')).toBe('agent0003');
+    expect(userOf('  <sip:agent0004@lab>')).toBe('agent0004');
+    expect(userOf('<sip:lab;user=phone>')).toBeUndefined();
+    expect(userOf('<sip:lab?x=a@b>')).toBeUndefined();
+    expect(userOf('<tel:+15551234>')).toBeUndefined();
+    expect(userOf('sip:@lab')).toBeUndefined();
+    expect(userOf('')).toBeUndefined();
+  });
+});
+
+describe('Faults', () => {
+  it('a window set at run time counts from that moment', () => {
+    const switches = applySwitches(DEFAULT_SWITCHES, {});
+    const faults = new Faults(switches, 0);
+    const patch = { publishWindow: { startMs: 1_000, lengthMs: 2_000, mode: 'forbidden' as const, methods: ['REGISTER' as const] } };
+    faults.update(applySwitches(switches, patch), patch, 10_000_000);
+    expect(faults.activeWindow(10_999_999)).toBeNull();
+    expect(faults.activeWindow(11_000_000)).not.toBeNull();
+    expect(faults.activeWindow(12_999_999)).not.toBeNull();
+    expect(faults.activeWindow(13_000_000)).toBeNull();
+  });
+
+  it('global limit: burst then 503 with Retry-After, refilled at the rate', () => {
+    const faults = new Faults(applySwitches(DEFAULT_SWITCHES, { globalLimit: { rate: 10, burst: 2, retryAfterS: 1 } }), 0);
+    expect([faults.globalLimit(0), faults.globalLimit(0)]).toEqual([null, null]);
+    expect(faults.globalLimit(0)).toEqual([503, 'Service Unavailable', ['Retry-After: 1']]);
+    expect(faults.globalLimit(100_000)).toBeNull();
+  });
+});
+
+describe('DelayQueue', () => {
+  it('releases by due time, ties in arrival order, only what is due', () => {
+    const q = new DelayQueue<string>();
+    const dues = [50, 10, 30, 10, 70, 20, 30];
+    dues.forEach((d, i) => q.push(d, `${d}:${i}`));
+    expect(q.nextDueUs()).toBe(10);
+    const out: string[] = [];
+    expect(q.popDue(30, (x) => out.push(x))).toBe(5);
+    expect(out).toEqual(['10:1', '10:3', '20:5', '30:2', '30:6']);
+    expect(q.nextDueUs()).toBe(50);
+    q.popDue(1000, (x) => out.push(x));
+    expect(out.slice(5)).toEqual(['50:0', '70:4']);
+    expect(q.size).toBe(0);
+    expect(q.nextDueUs()).toBe(Infinity);
+  });
+
+  it('keeps heap order over many random pushes', () => {
+    const q = new DelayQueue<number>();
+    let x = 7;
+    for (let i = 0; i < 1000; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      q.push(x % 5000, x % 5000);
+    }
+    const out: number[] = [];
+    q.popDue(5000, (v) => out.push(v));
+    expect(out).toHaveLength(1000);
+    for (let i = 1; i < out.length; i++) expect(out[i]).toBeGreaterThanOrEqual(out[i - 1]);
   });
 });
 

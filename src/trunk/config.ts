@@ -2,7 +2,7 @@
 // can be changed while it runs, through configure() or the HTTP control API.
 import { defaultCredentials } from '../shared/credentials.js';
 import type { Clock } from '../shared/clock.js';
-import type { DigestAlgorithm } from '../sip/digest.js';
+import { DIGEST_ALGORITHMS, type DigestAlgorithm } from '../sip/digest.js';
 
 export type TrunkMethod = 'REGISTER' | 'OPTIONS';
 
@@ -23,7 +23,10 @@ export interface PublishWindow {
   /** Offset from trunk start, or from the moment the window is set at run time. */
   startMs: number;
   lengthMs: number;
-  /** `forbidden`: 403 to the methods; `stale-credentials`: nonces issued before the window start get 403. */
+  /**
+   * `forbidden`: 403 to the methods; `stale-credentials`: an Authorization with a nonce issued before
+   * the window start gets 403 until the agent takes a fresh challenge.
+   */
   mode: 'forbidden' | 'stale-credentials';
   methods: TrunkMethod[];
 }
@@ -45,12 +48,19 @@ export interface TrunkSwitches {
 }
 
 export interface TrunkOptions extends TrunkSwitches {
+  /** Default 127.0.0.1; '::1' for IPv6. */
   host?: string;
+  /** 0 = any free port (UDP and TCP then share the one UDP got). */
   port: number;
+  /** Default both, on the same port. */
   transports?: ('udp' | 'tcp')[];
+  /** Accepts the default credentials agent0000/secret0000 .. for this many users. */
   users: number;
+  /** Overrides `users`. */
   credentials?: { user: string; password: string }[];
+  /** Digest realm; default: host. */
   realm?: string;
+  /** Seed of the loss and jitter draws (reproducible faults). */
   seed?: number;
   clock?: Clock;
 }
@@ -85,11 +95,25 @@ export const DEFAULT_SWITCHES: ResolvedSwitches = {
   lossRate: 0,
 };
 
-/** Applies a patch; `null` turns a switch off, `undefined` leaves it. Validates ranges. */
+const SWITCH_KEYS = Object.keys(DEFAULT_SWITCHES) as (keyof ResolvedSwitches)[];
+
+/** The switch fields of full trunk options (host, port, users... left out). */
+export function pickSwitches(opts: TrunkSwitches): TrunkSwitches {
+  const out: Record<string, unknown> = {};
+  for (const key of SWITCH_KEYS) if (opts[key] !== undefined) out[key] = opts[key];
+  return out as TrunkSwitches;
+}
+
+/**
+ * Applies a patch; `null` turns a switch off, `undefined` leaves it. Throws (and changes nothing) on
+ * an unknown key or a value out of range, so a typo sent to the control API is an error, not a no-op.
+ */
 export function applySwitches(base: ResolvedSwitches, patch: TrunkSwitches): ResolvedSwitches {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new Error('trunk switches must be a JSON object');
   const next: ResolvedSwitches = { ...base };
-  for (const [key, value] of Object.entries(patch) as [keyof TrunkSwitches, unknown][]) {
-    if (value === undefined || !(key in DEFAULT_SWITCHES)) continue;
+  for (const [key, value] of Object.entries(patch)) {
+    if (!(SWITCH_KEYS as string[]).includes(key)) throw new Error(`unknown trunk switch "${key}" (${SWITCH_KEYS.join(', ')})`);
+    if (value === undefined) continue;
     (next as unknown as Record<string, unknown>)[key] = value;
   }
   if (next.delay) next.delay = { fixedMs: next.delay.fixedMs ?? 0, jitterMs: next.delay.jitterMs ?? 0 };
@@ -101,19 +125,25 @@ function validate(s: ResolvedSwitches): void {
   const bad = (what: string) => {
     throw new Error(`trunk switch ${what}`);
   };
-  if (!(s.lossRate >= 0 && s.lossRate <= 1)) bad(`lossRate must be within 0..1`);
+  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  for (const key of ['auth', 'optionsAuth', 'qop'] as const) if (typeof s[key] !== 'boolean') bad(`${key} must be true or false`);
+  if (!DIGEST_ALGORITHMS.includes(s.algorithm)) bad(`algorithm must be one of ${DIGEST_ALGORITHMS.join(', ')}`);
+  if (!(num(s.lossRate) && s.lossRate >= 0 && s.lossRate <= 1)) bad('lossRate must be within 0..1');
   for (const [name, limit] of [['aorLimit', s.aorLimit], ['globalLimit', s.globalLimit]] as const) {
-    if (limit && !(limit.rate > 0 && limit.burst >= 1)) bad(`${name} needs rate > 0 and burst >= 1`);
+    if (limit === null) continue;
+    if (typeof limit !== 'object' || !(num(limit.rate) && limit.rate > 0 && num(limit.burst) && limit.burst >= 1)) bad(`${name} needs rate > 0 and burst >= 1`);
+    if (limit.retryAfterS !== undefined && !(num(limit.retryAfterS) && limit.retryAfterS >= 0)) bad(`${name}.retryAfterS must be >= 0`);
   }
   if (s.aorLimit && ![429, 403, 503].includes(s.aorLimit.code)) bad('aorLimit.code must be 429, 403 or 503');
   if (s.publishWindow) {
     const w = s.publishWindow;
-    if (!(w.startMs >= 0 && w.lengthMs > 0)) bad('publishWindow needs startMs >= 0 and lengthMs > 0');
+    if (!(num(w.startMs) && w.startMs >= 0 && num(w.lengthMs) && w.lengthMs > 0)) bad('publishWindow needs startMs >= 0 and lengthMs > 0');
     if (w.mode !== 'forbidden' && w.mode !== 'stale-credentials') bad('publishWindow.mode must be forbidden or stale-credentials');
     if (!Array.isArray(w.methods) || w.methods.some((m) => m !== 'REGISTER' && m !== 'OPTIONS')) bad('publishWindow.methods must list REGISTER and/or OPTIONS');
   }
-  if (!(s.nonceTtlMs > 0)) bad('nonceTtlMs must be > 0');
-  if (!(s.minExpires >= 0 && s.maxExpires >= s.minExpires)) bad('minExpires/maxExpires out of order');
+  if (s.delay && !(num(s.delay.fixedMs) && s.delay.fixedMs >= 0 && num(s.delay.jitterMs) && s.delay.jitterMs >= 0)) bad('delay needs fixedMs >= 0 and jitterMs >= 0');
+  if (!(num(s.nonceTtlMs) && s.nonceTtlMs > 0)) bad('nonceTtlMs must be > 0');
+  if (!(num(s.minExpires) && num(s.maxExpires) && s.minExpires >= 0 && s.maxExpires >= s.minExpires)) bad('minExpires/maxExpires out of order');
 }
 
 export function resolveCredentials(opts: TrunkOptions): Map<string, string> {

@@ -1,10 +1,21 @@
-// HTTP control API on loopback: read counters and switches, change switches while the trunk runs.
+// HTTP control API, loopback only: read counters and switches, change switches while the trunk runs.
 //   GET /counters   GET /config   POST /config (JSON switches; null turns one off)   POST /reset
+// A bad patch answers 400 with the reason and changes nothing.
 import { createServer } from 'node:http';
+import { isIP } from 'node:net';
 import type { EmbeddedTrunk } from './server.js';
 import type { TrunkSwitches } from './config.js';
 
+const MAX_BODY_BYTES = 65_536;
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1' || host === '::ffff:127.0.0.1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
 export async function startControlApi(trunk: EmbeddedTrunk, port: number, host = '127.0.0.1'): Promise<{ port: number; close(): Promise<void> }> {
+  // The API changes the trunk's behaviour without authentication: never expose it beyond this machine.
+  if (!isLoopback(host)) throw new Error(`control API binds to loopback only, not ${host}`);
   const server = createServer((req, res) => {
     const reply = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -17,15 +28,16 @@ export async function startControlApi(trunk: EmbeddedTrunk, port: number, host =
       return reply(200, { reset: true });
     }
     if (req.method === 'POST' && req.url === '/config') {
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk: string) => {
-        body += chunk;
-        if (body.length > 65_536) req.destroy();
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_BODY_BYTES) chunks.push(chunk);
       });
       req.on('end', () => {
+        if (size > MAX_BODY_BYTES) return reply(413, { error: `body over ${MAX_BODY_BYTES} bytes` });
         try {
-          trunk.configure(JSON.parse(body) as TrunkSwitches);
+          trunk.configure(JSON.parse(Buffer.concat(chunks).toString('utf8')) as TrunkSwitches);
           reply(200, trunk.config());
         } catch (err) {
           reply(400, { error: (err as Error).message });
@@ -37,10 +49,17 @@ export async function startControlApi(trunk: EmbeddedTrunk, port: number, host =
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   return {
     port: (server.address() as { port: number }).port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

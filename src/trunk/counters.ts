@@ -1,25 +1,26 @@
 // What the trunk received and answered, per transaction (absorbed retransmissions are counted apart),
 // so a client's own counts can be reconciled against it exactly.
 export interface TrunkCounters {
-  /** Requests by method (new transactions only). */
+  /** Requests by method: new transactions only (a retransmission is not a new request). */
   received: Record<string, number>;
-  /** Final responses by status code. */
+  /** Final responses by status code ("200" -> n). */
   answered: Record<string, number>;
   /** "REGISTER 200" -> n. */
   byMethodStatus: Record<string, number>;
-  /** Requests dropped by the loss switch. */
+  /** Datagrams dropped by the loss switch (a retransmission of a dropped request can be dropped again). */
   dropped: number;
-  /** Datagrams or stream messages that did not parse. */
+  /** Datagrams or stream messages that did not parse, or were responses. */
   malformed: number;
-  /** Retransmitted requests answered again from the response cache. */
+  /** Retransmitted requests answered again from the response cache (or held while their answer is delayed). */
   retransmissionsAbsorbed: number;
+  /** Live bindings (AORs registered and not expired). */
   bindings: number;
 }
 
 export class CounterSet {
   received: Record<string, number> = {};
-  answered: Record<string, number> = {};
-  byMethodStatus: Record<string, number> = {};
+  /** method -> status -> n; flattened in snapshot() so the hot path builds no "METHOD status" strings. */
+  private byMethod: Record<string, Record<number, number>> = {};
   dropped = 0;
   malformed = 0;
   retransmissionsAbsorbed = 0;
@@ -29,16 +30,31 @@ export class CounterSet {
   }
 
   countAnswer(method: string, status: number): void {
-    this.answered[status] = (this.answered[status] ?? 0) + 1;
-    const key = `${method} ${status}`;
-    this.byMethodStatus[key] = (this.byMethodStatus[key] ?? 0) + 1;
+    const row = this.byMethod[method] ?? (this.byMethod[method] = {});
+    row[status] = (row[status] ?? 0) + 1;
+  }
+
+  reset(): void {
+    this.received = {};
+    this.byMethod = {};
+    this.dropped = 0;
+    this.malformed = 0;
+    this.retransmissionsAbsorbed = 0;
   }
 
   snapshot(bindings: number): TrunkCounters {
+    const answered: Record<string, number> = {};
+    const byMethodStatus: Record<string, number> = {};
+    for (const [method, row] of Object.entries(this.byMethod)) {
+      for (const [status, n] of Object.entries(row)) {
+        answered[status] = (answered[status] ?? 0) + n;
+        byMethodStatus[`${method} ${status}`] = n;
+      }
+    }
     return {
       received: { ...this.received },
-      answered: { ...this.answered },
-      byMethodStatus: { ...this.byMethodStatus },
+      answered,
+      byMethodStatus,
       dropped: this.dropped,
       malformed: this.malformed,
       retransmissionsAbsorbed: this.retransmissionsAbsorbed,

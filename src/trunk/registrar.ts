@@ -1,44 +1,58 @@
-// The trunk's brain: one parsed request in, one decision out (a response to send now or later, or
-// silence). No sockets here, and time comes from the injected clock, so it is tested without timers.
+// The trunk's brain: one parsed request in, the response bytes out (to send now or after
+// `lastDelayMs`), or null for silence. No sockets here, and time comes from the injected clock, so it
+// is tested without timers.
+//
+// Choices worth knowing:
+// - An unknown user gets 404 Not Found (not 403), so a wrong credentials file is told apart from a
+//   throttle that masquerades as 403.
+// - OPTIONS is not challenged unless `optionsAuth`; OPTIONS to the trunk itself (no user part in the
+//   Request-URI) is a keep-alive and gets 200 for anyone.
+// - One binding per AOR (the last Contact registered wins); `bindings` counts registered AORs.
+// - Order of checks: method, global limit, per-AOR limit (AOR = To user), publish window, user,
+//   digest, then the registrar proper. Limits come first: a throttling edge answers before any auth.
+// - Retransmissions over UDP (same top Via branch) get the cached answer again and are not counted as
+//   new requests; over TCP a client never retransmits (RFC 3261 17.2.2: Timer J = 0), so no cache.
 import type { Clock } from '../shared/clock.js';
-import { xorshift } from '../shared/seeded-random.js';
 import { buildResponse } from '../sip/builder.js';
 import { formatChallenge, parseAuthorization, verifyAuthorization } from '../sip/digest.js';
-import { getHeader, getHeaderValues, getParam, parseNameAddr } from '../sip/headers.js';
+import { getHeader, getHeaderValues, parseNameAddr } from '../sip/headers.js';
 import type { SipMessage } from '../sip/message.js';
 import { newTag } from '../sip/random.js';
 import { applySwitches, DEFAULT_SWITCHES, type ResolvedSwitches, type TrunkSwitches } from './config.js';
 import { CounterSet } from './counters.js';
+import { Faults, type Verdict } from './faults.js';
 import { NonceKeeper } from './nonce.js';
-import { TokenBucket } from './token-bucket.js';
-
-export interface Decision {
-  /** null: stay silent (loss switch). */
-  response: Buffer | null;
-  delayMs: number;
-}
+import { ResponseCache } from './response-cache.js';
 
 interface Binding {
   contact: string;
   expiresAtUs: number;
 }
 
-const RETRANSMISSION_TTL_US = 32_000_000; // Timer F: a client stops retransmitting by then
-// Bounds memory at high rates (~400 B per entry): at 20k requests/s this keeps the last 10 s.
-const RETRANSMISSION_CACHE_MAX = 200_000;
-const SILENT: Decision = { response: null, delayMs: 0 };
+const RETRANSMISSION_TTL_US = 32_000_000; // Timer J = 64*T1: a client stops retransmitting by then
+// At 30k requests/s this keeps the last ~8 s (retransmissions at 0.5, 1.5, 3.5, 7.5 s after the first send).
+const RESPONSE_CACHE = { slots: 2 ** 18, bytes: 128 * 1024 * 1024, ttlUs: RETRANSMISSION_TTL_US };
+
+const ALLOW = 'Allow: REGISTER, OPTIONS';
+const OPTIONS_OK: Verdict = [200, 'OK', [ALLOW, 'Accept: application/sdp', 'Supported: path, outbound']];
+const KEEPALIVE_OK: Verdict = [200, 'OK', [ALLOW]];
+const NOT_ALLOWED: Verdict = [405, 'Method Not Allowed', [ALLOW]];
+const FORBIDDEN: Verdict = [403, 'Forbidden', []];
+const NOT_FOUND: Verdict = [404, 'Not Found', []];
+const BAD_REQUEST: Verdict = [400, 'Bad Request', []];
 
 export class Registrar {
   readonly counters = new CounterSet();
+  /** Delay (ms) to apply to the response the last handle() returned; 0 = send now. */
+  lastDelayMs = 0;
   private switches: ResolvedSwitches;
-  private windowAnchorUs: number;
+  private readonly faults: Faults;
   private readonly nonces = new NonceKeeper();
   private readonly bindings = new Map<string, Binding>();
-  private aorBuckets = new Map<string, TokenBucket>();
-  private globalBucket: TokenBucket | null = null;
-  /** branch -> cached final response, in arrival order (so expiry pops from the front). */
-  private readonly recent = new Map<string, { response: Buffer | null; atUs: number; dueUs: number }>();
-  private random: () => number;
+  /** branch -> answer of recent UDP transactions. */
+  private readonly recent = new ResponseCache(RESPONSE_CACHE);
+  private dateSecond = -1;
+  private dateHeader = '';
 
   constructor(
     private readonly clock: Clock,
@@ -48,28 +62,25 @@ export class Registrar {
     seed = 1,
   ) {
     this.switches = applySwitches(DEFAULT_SWITCHES, switches);
-    this.windowAnchorUs = clock.nowUs();
-    this.random = xorshift(seed);
-    this.resetLimits();
+    this.faults = new Faults(this.switches, clock.nowUs(), seed);
   }
 
   get config(): ResolvedSwitches {
     return this.switches;
   }
 
-  /** Run-time switch change; a new publish window is anchored at this moment. */
+  /** Run-time switch change (validated first: a bad patch changes nothing). A new publish window is anchored now. */
   configure(patch: TrunkSwitches): void {
     this.switches = applySwitches(this.switches, patch);
-    if (patch.publishWindow !== undefined) this.windowAnchorUs = this.clock.nowUs();
-    if (patch.aorLimit !== undefined || patch.globalLimit !== undefined) this.resetLimits();
+    this.faults.update(this.switches, patch, this.clock.nowUs());
   }
 
-  /** Forgets counters, bindings and limiter state (a fresh trunk for the next sweep step). */
+  /** Forgets counters, bindings, cached answers and limiter state (a fresh trunk for the next sweep step). */
   reset(): void {
-    Object.assign(this.counters, new CounterSet());
+    this.counters.reset();
     this.bindings.clear();
     this.recent.clear();
-    this.resetLimits();
+    this.faults.resetLimits(this.clock.nowUs());
   }
 
   bindingCount(): number {
@@ -82,157 +93,152 @@ export class Registrar {
     return n;
   }
 
-  handle(req: SipMessage, source: { host: string; port: number }): Decision {
+  /**
+   * Answers one request that arrived from `source`; `reliable` for TCP. Returns the response bytes
+   * (send after `lastDelayMs`) or null to stay silent.
+   */
+  handle(req: SipMessage, source: { host: string; port: number }, reliable = false): Buffer | null {
     const now = this.clock.nowUs();
-    this.expireRecent(now);
-    const cached = req.viaBranch ? this.recent.get(req.viaBranch) : undefined;
-    if (cached?.response) {
+    this.lastDelayMs = 0;
+    const branch = reliable ? '' : req.viaBranch;
+    // undefined: a new transaction; null: a retransmission of a request the loss switch dropped.
+    const prior = branch ? this.recent.get(branch, now) : undefined;
+    if (prior) {
       this.counters.retransmissionsAbsorbed++;
-      // A delayed answer is not yet "sent": the retransmission must not overtake it.
-      return now >= cached.dueUs ? { response: cached.response, delayMs: 0 } : SILENT;
+      return now >= this.recent.hitDueUs ? prior : null;
     }
     const method = req.method;
-    // A retransmission of a request the loss switch dropped is the same transaction, not a new one.
-    if (!cached) this.counters.countRequest(method);
-    const s = this.switches;
-    if (s.lossRate > 0 && this.random() < s.lossRate) {
+    if (prior === undefined) this.counters.countRequest(method);
+    if (this.faults.lose()) {
       this.counters.dropped++;
-      if (!cached) this.remember(req.viaBranch, null, now);
-      return SILENT;
+      if (branch && prior === undefined) this.recent.set(branch, null, now, now);
+      return null;
     }
-    if (cached) this.recent.delete(req.viaBranch);
     const [status, reason, headers] = this.decide(req, method, now);
     const response = buildResponse(req, status, reason, { toTag: newTag(), received: source, extraHeaders: headers });
     this.counters.countAnswer(method, status);
-    let delayMs = 0;
-    if (s.delay) delayMs = s.delay.fixedMs + (s.delay.jitterMs > 0 ? this.random() * s.delay.jitterMs : 0);
-    this.remember(req.viaBranch, response, now, now + Math.round(delayMs * 1000));
-    return { response, delayMs };
+    const delayMs = this.faults.delayMs();
+    this.lastDelayMs = delayMs;
+    if (branch) this.recent.set(branch, response, now, now + Math.round(delayMs * 1000));
+    return response;
   }
 
-  private decide(req: SipMessage, method: string, now: number): [number, string, string[]] {
+  private decide(req: SipMessage, method: string, now: number): Verdict {
     const s = this.switches;
-    if (method !== 'REGISTER' && method !== 'OPTIONS') return [405, 'Method Not Allowed', ['Allow: REGISTER, OPTIONS']];
-    if (this.globalBucket && !this.globalBucket.take(now)) return [503, 'Service Unavailable', retryAfter(s.globalLimit?.retryAfterS)];
-    const user = userOf(getHeader(req, 'from')) ?? '';
-    if (s.aorLimit) {
-      let bucket = this.aorBuckets.get(user);
-      if (!bucket) this.aorBuckets.set(user, (bucket = new TokenBucket(s.aorLimit.rate, s.aorLimit.burst, now)));
-      if (!bucket.take(now)) {
-        const code = s.aorLimit.code;
-        const reason = code === 429 ? 'Too Many Requests' : code === 403 ? 'Forbidden' : 'Service Unavailable';
-        return [code, reason, retryAfter(s.aorLimit.retryAfterS)];
-      }
-    }
-    const window = this.activeWindow(now);
-    if (window && window.mode === 'forbidden' && window.methods.includes(method)) return [403, 'Forbidden', []];
+    if (method !== 'REGISTER' && method !== 'OPTIONS') return NOT_ALLOWED;
+    const toUser = userOf(getHeader(req, 'to')) ?? '';
+    const limited = this.faults.globalLimit(now) ?? this.faults.aorLimit(toUser, now);
+    if (limited) return limited;
+    const window = this.faults.activeWindow(now);
+    const windowed = window !== null && window.methods.includes(method as 'REGISTER' | 'OPTIONS');
+    if (windowed && window.mode === 'forbidden') return FORBIDDEN;
 
-    // OPTIONS to the server itself (no user part) is a keep-alive / health probe: always 200.
-    if (method === 'OPTIONS' && userOf(req.requestUri) === undefined) return [200, 'OK', ['Allow: REGISTER, OPTIONS']];
-    const aorUser = method === 'REGISTER' ? (userOf(getHeader(req, 'to')) ?? '') : (userOf(req.requestUri) ?? user);
-    const password = this.credentials.get(aorUser);
-    if (password === undefined) return [404, 'Not Found', []];
+    if (method === 'OPTIONS' && userOf(req.requestUri) === undefined) return KEEPALIVE_OK;
+    const aor = method === 'REGISTER' ? toUser : (userOf(req.requestUri) ?? '');
+    const password = this.credentials.get(aor);
+    if (password === undefined) return NOT_FOUND;
 
-    if (s.auth && (method === 'REGISTER' || s.optionsAuth)) {
-      const verdict = this.authenticate(req, method, password, aorUser, now, window?.mode === 'stale-credentials' && window.methods.includes(method));
+    const challenged = s.auth && (method === 'REGISTER' || s.optionsAuth);
+    if (challenged || windowed) {
+      const verdict = this.authenticate(req, method, password, aor, now, windowed, challenged);
       if (verdict) return verdict;
     }
-    if (method === 'OPTIONS') return [200, 'OK', ['Allow: REGISTER, OPTIONS', 'Accept: application/sdp', 'Supported: path, outbound']];
-    return this.register(req, aorUser, now);
+    return method === 'OPTIONS' ? OPTIONS_OK : this.register(req, aor, now);
   }
 
-  /** null when the request is authenticated; otherwise the answer. */
-  private authenticate(req: SipMessage, method: string, password: string, user: string, now: number, staleWindow: boolean): [number, string, string[]] | null {
-    const s = this.switches;
+  /**
+   * null when the request may proceed; otherwise the answer. In a stale-credentials window any
+   * Authorization carrying one of our nonces issued before the window start gets 403, even on a
+   * method that is not challenged; a request without Authorization, or with a fresh nonce, is not affected.
+   */
+  private authenticate(req: SipMessage, method: string, password: string, user: string, now: number, staleWindow: boolean, challenged: boolean): Verdict | null {
     const header = getHeader(req, 'authorization');
-    if (header === undefined) return this.challenge(now, false);
+    if (header === undefined) return challenged ? this.challenge(now, false) : null;
     const auth = parseAuthorization(header);
-    if (!auth || auth.realm !== this.realm || auth.algorithm !== s.algorithm) return this.challenge(now, false);
-    const issued = this.nonces.issuedAt(auth.nonce);
-    if (issued < 0) return this.challenge(now, false);
-    if (auth.username !== user) return [403, 'Forbidden', []];
-    // A nonce from before the publish window: the credentials "went stale" with the publish.
-    if (staleWindow && issued < this.windowStartUs()) return [403, 'Forbidden', []];
-    if (now - issued > s.nonceTtlMs * 1000) return this.challenge(now, true);
-    if (!verifyAuthorization(auth, password, method)) return [403, 'Forbidden', []];
-    return null;
+    const issued = auth ? this.nonces.issuedAt(auth.nonce) : -1;
+    if (staleWindow && issued >= 0 && issued < this.faults.windowStartUs()) return FORBIDDEN;
+    if (!challenged) return null;
+    if (!auth || issued < 0 || auth.realm !== this.realm || auth.algorithm !== this.switches.algorithm) return this.challenge(now, false);
+    if (auth.username !== user) return FORBIDDEN;
+    if (now - issued > this.switches.nonceTtlMs * 1000) return this.challenge(now, true);
+    return verifyAuthorization(auth, password, method) ? null : FORBIDDEN;
   }
 
-  private challenge(now: number, stale: boolean): [number, string, string[]] {
+  private challenge(now: number, stale: boolean): Verdict {
     const s = this.switches;
     const value = formatChallenge({ realm: this.realm, nonce: this.nonces.issue(now), algorithm: s.algorithm, qop: s.qop ? ['auth'] : [], stale });
     return [401, 'Unauthorized', [`WWW-Authenticate: ${value}`]];
   }
 
-  private register(req: SipMessage, user: string, now: number): [number, string, string[]] {
+  private register(req: SipMessage, user: string, now: number): Verdict {
     const s = this.switches;
     const contacts = getHeaderValues(req, 'contact');
     const headerExpires = parseExpires(getHeader(req, 'expires'));
-    const date = `Date: ${new Date().toUTCString()}`;
+    const date = this.date();
     if (contacts.length === 0) {
-      const existing = this.bindings.get(user);
-      const extra = existing && existing.expiresAtUs > now ? [`Contact: <${existing.contact}>;expires=${Math.round((existing.expiresAtUs - now) / 1e6)}`] : [];
-      return [200, 'OK', [...extra, date]];
+      // A query: list the current binding.
+      const b = this.bindings.get(user);
+      const live = b !== undefined && b.expiresAtUs > now;
+      return [200, 'OK', live ? [`Contact: <${b.contact}>;expires=${Math.round((b.expiresAtUs - now) / 1e6)}`, date] : [date]];
     }
     const parsed = parseNameAddr(contacts[0]);
-    if (!parsed) return [400, 'Bad Request', []];
+    if (!parsed) return BAD_REQUEST;
+    // RFC 3261 10.3 step 7: the Contact's expires param wins over the Expires header; default 3600.
     const expires = parseExpires(parsed.params.expires) ?? headerExpires ?? 3600;
     if (expires === 0) {
       this.bindings.delete(user);
       return [200, 'OK', [date]];
     }
+    if (parsed.uri === '*') return BAD_REQUEST; // wildcard is only valid with Expires: 0
     if (expires < s.minExpires) return [423, 'Interval Too Brief', [`Min-Expires: ${s.minExpires}`]];
     const granted = Math.min(expires, s.maxExpires);
     this.bindings.set(user, { contact: parsed.uri, expiresAtUs: now + granted * 1e6 });
     return [200, 'OK', [`Contact: <${parsed.uri}>;expires=${granted}`, `Expires: ${granted}`, date]];
   }
 
-  private activeWindow(now: number) {
-    const w = this.switches.publishWindow;
-    if (!w) return null;
-    const start = this.windowStartUs();
-    return now >= start && now < start + w.lengthMs * 1000 ? w : null;
-  }
-
-  private windowStartUs(): number {
-    return this.windowAnchorUs + (this.switches.publishWindow?.startMs ?? 0) * 1000;
-  }
-
-  private resetLimits(): void {
-    const now = this.clock.nowUs();
-    this.aorBuckets = new Map();
-    const g = this.switches.globalLimit;
-    this.globalBucket = g ? new TokenBucket(g.rate, g.burst, now) : null;
-  }
-
-  private remember(branch: string, response: Buffer | null, now: number, dueUs = now): void {
-    if (!branch) return;
-    this.recent.set(branch, { response, atUs: now, dueUs });
-    if (this.recent.size > RETRANSMISSION_CACHE_MAX) {
-      const oldest = this.recent.keys().next().value;
-      if (oldest !== undefined) this.recent.delete(oldest);
+  /** RFC 1123 date, rebuilt once per wall-clock second. */
+  private date(): string {
+    const ms = Date.now();
+    const second = Math.floor(ms / 1000);
+    if (second !== this.dateSecond) {
+      this.dateSecond = second;
+      this.dateHeader = `Date: ${new Date(ms).toUTCString()}`;
     }
+    return this.dateHeader;
   }
-
-  private expireRecent(now: number): void {
-    for (const [branch, entry] of this.recent) {
-      if (now - entry.atUs < RETRANSMISSION_TTL_US) break;
-      this.recent.delete(branch);
-    }
-  }
-}
-
-function retryAfter(seconds: number | undefined): string[] {
-  return seconds !== undefined ? [`Retry-After: ${seconds}`] : [];
 }
 
 function parseExpires(text: string | undefined): number | undefined {
-  return text !== undefined && /^\d{1,10}$/.test(text.trim()) ? Number(text.trim()) : undefined;
+  if (text === undefined) return undefined;
+  const t = text.trim();
+  return /^\d{1,10}$/.test(t) ? Number(t) : undefined;
 }
 
-/** The user part of a SIP URI inside a header value or a bare URI. */
+/**
+ * The user part of the SIP URI in a header value (inside <...> when there is one) or a bare URI.
+ * indexOf scanning instead of a regex: it runs twice per request. Never throws.
+ */
 export function userOf(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const m = /sips?:([^@;>]+)@/i.exec(value);
-  return m ? decodeURIComponent(m[1]) : undefined;
+  const lt = value.indexOf('<');
+  let start = lt >= 0 ? lt + 1 : 0;
+  while (start < value.length && (value.charCodeAt(start) === 32 || value.charCodeAt(start) === 9)) start++;
+  const colon = value.indexOf(':', start);
+  if (colon < 0) return undefined;
+  const scheme = value.slice(start, colon).toLowerCase();
+  if (scheme !== 'sip' && scheme !== 'sips') return undefined;
+  let i = colon + 1;
+  for (; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 64 /* @ */) break;
+    if (c === 59 /* ; */ || c === 62 /* > */ || c === 63 /* ? */) return undefined;
+  }
+  if (i >= value.length || i === colon + 1) return undefined;
+  const user = value.slice(colon + 1, i);
+  if (user.indexOf('%') < 0) return user;
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return user; // a stray % is not an escape: take the user part as written
+  }
 }
