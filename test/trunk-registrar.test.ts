@@ -10,7 +10,7 @@ import { buildRequest } from '../src/sip/builder.js';
 import { parseSipMessage } from '../src/sip/parser.js';
 import { buildAuthorization, parseChallenge } from '../src/sip/digest.js';
 import { getHeader } from '../src/sip/headers.js';
-import { defaultCredentials } from '../src/shared/credentials.js';
+import { defaultCredentials, expandTemplate } from '../src/shared/credentials.js';
 import type { TrunkSwitches } from '../src/trunk/config.js';
 import type { SipMessage } from '../src/sip/message.js';
 
@@ -317,5 +317,17 @@ describe('TokenBucket', () => {
     expect(b.take(100_000)).toBe(true); // 0.1 s -> one token
     expect(b.take(100_000)).toBe(false);
     expect([b.take(10_000_000), b.take(10_000_000), b.take(10_000_000)]).toEqual([true, true, false]);
+  });
+});
+
+describe('default credentials', () => {
+  it('zero-pads to the width, wider past it', () => {
+    expect(expandTemplate('agent{n:4}', 7)).toBe('agent0007');
+    expect(expandTemplate('agent{n:4}', 12345)).toBe('agent12345');
+    expect(expandTemplate('u{n}-{n:2}', 3)).toBe('u3-03');
+    expect(expandTemplate('plain', 3)).toBe('plain');
+    const creds = defaultCredentials(10_001);
+    expect(creds[0]).toEqual({ user: 'agent0000', password: 'secret0000' });
+    expect(creds[10_000]).toEqual({ user: 'agent10000', password: 'secret10000' });
   });
 });
