@@ -2,6 +2,8 @@
 import { createTcpTransport } from './tcp.js';
 import type { TargetSpec, Transport, TransportEvents } from './transport.js';
 import { createUdpTransport } from './udp.js';
+import { createUdpBatchTransport } from './udp-batch.js';
+import { udpBatchUnavailableReason } from './native.js';
 
 export interface CreateTransportOptions {
   /** UDP sockets in the pool, or TCP connections. */
@@ -15,8 +17,15 @@ export interface CreateTransportOptions {
 
 export async function createTransport(target: TargetSpec, opts: CreateTransportOptions, events: TransportEvents): Promise<Transport> {
   switch (target.protocol) {
-    case 'udp':
+    case 'udp': {
+      // Batched native I/O when the addon built (it is optional: a failed build leaves node:dgram).
+      if (opts.io !== 'dgram') {
+        const unavailable = udpBatchUnavailableReason();
+        if (unavailable === undefined) return createUdpBatchTransport({ target, sockets: opts.slots, bufferBytes: opts.bufferBytes }, events);
+        if (opts.io === 'batch') throw new Error(`--io batch: the native UDP addon is not available (${unavailable}); run npm run build:native`);
+      }
       return createUdpTransport({ target, sockets: opts.slots, bufferBytes: opts.bufferBytes }, events);
+    }
     case 'tcp':
       return createTcpTransport({ target, connections: opts.slots, connectTimeoutMs: opts.connectTimeoutMs }, events);
     default:
