@@ -198,6 +198,7 @@ export async function createUdpBatchTransport(opts: UdpBatchTransportOptions, ev
         reportError(slot, errnoName(n));
         continue;
       }
+      if (n === 0) break;
       const cap = realClock.nowUs();
       for (let k = 0; k < n; k++) {
         const len = rxLengths[k];
