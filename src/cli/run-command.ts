@@ -26,7 +26,7 @@ export function addRunOptions<T>(y: Argv<T>) {
     .option('sockets', { type: 'number', default: 4, describe: 'UDP sockets shared by the agents' })
     .option('connections', { type: 'number', describe: 'TCP connections (default: one per agent)' })
     .option('io', { type: 'string', choices: ['auto', 'batch', 'dgram'], default: 'auto', describe: 'UDP I/O: batch = native sendmmsg/recvmmsg with kernel receive timestamps (auto: when built), dgram = node:dgram' })
-    .option('tick', { type: 'number', default: 1, describe: 'Batched UDP: the send/receive loop period in ms (sends wait up to one tick; measured as send lag)' })
+    .option('tick', { type: 'number', describe: 'Batched UDP: the send/receive loop period in ms, 1..50 (default: about 8 arrivals per tick, 1-4 ms; the wait is measured as send lag)' })
     .option('buffer-bytes', { type: 'number', default: 4 * 1024 * 1024, describe: 'SO_RCVBUF/SO_SNDBUF requested for UDP sockets' })
     .option('unregister', { type: 'boolean', default: true, describe: 'Unregister (Expires: 0) at the end; --no-unregister to keep bindings' })
     .option('class-map', { type: 'string', describe: 'Status->class overrides, e.g. 403=throttled,503=overload' })
@@ -45,7 +45,7 @@ export function toRunRequest(argv: RunArgs): RunRequest {
   check(Number.isInteger(argv.agents) && argv.agents > 0, `--agents must be a positive integer, got ${argv.agents}`);
   check(Number.isInteger(argv.sockets) && argv.sockets > 0, `--sockets must be a positive integer, got ${argv.sockets}`);
   check(argv.t1 > 0 && argv.t2 >= argv.t1, `--t1 must be > 0 and --t2 >= --t1`);
-  check(argv.tick >= 1 && argv.tick <= 50, `--tick must be between 1 and 50 ms, got ${argv.tick}`);
+  check(argv.tick === undefined || (argv.tick >= 1 && argv.tick <= 50), `--tick must be between 1 and 50 ms, got ${argv.tick}`);
   check(Number.isInteger(argv.expires) && argv.expires > 0, `--expires must be a positive integer (seconds)`);
   check(argv.connections === undefined || (Number.isInteger(argv.connections) && argv.connections > 0), `--connections must be a positive integer`);
   let target;
