@@ -3,7 +3,8 @@
 // A dgram echo server runs in a child process pinned to core 1; this process pins itself (all threads)
 // to core 0. Each run offers a constant rate from a timer tick (due count computed from the start, not
 // chained), warms up 1 s, then measures process.cpuUsage() over a steady window (BENCH_SECONDS, 5 s)
-// divided by the responses received in that window.
+// divided by the responses received in that window. Env: BENCH_RATES (2000,5000,20000), BENCH_TICKS
+// (batch tick lengths in ms, 1,2), BENCH_SOCKETS (4).
 //   dgram:     one socket.send() per message, responses as 'message' events, 1 ms setTimeout tick
 //   batch Nms: send() queues, then per tick one flush() (sendmmsg) and one drain() (recvmmsg)
 // Latency (mean, from the send to the receive time: the 'message' event for dgram, the kernel
@@ -20,7 +21,8 @@ import { createUdpBatchTransport } from '../src/transport/udp-batch.js';
 const RATES = (process.env.BENCH_RATES ?? '2000,5000,20000').split(',').map(Number);
 const WINDOW_S = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_S = 1;
-const SOCKETS = 4;
+const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 4);
+const BATCH_TICKS_MS = (process.env.BENCH_TICKS ?? '1,2').split(',').map(Number);
 const REQUEST_BYTES = 450;
 const HAVE_TASKSET = existsSync('/usr/bin/taskset');
 
@@ -31,8 +33,7 @@ interface Mode {
 }
 const MODES: Mode[] = [
   { name: 'dgram, 1 ms tick', kind: 'dgram', tickMs: 1 },
-  { name: 'batch, 1 ms tick', kind: 'batch', tickMs: 1 },
-  { name: 'batch, 2 ms tick', kind: 'batch', tickMs: 2 },
+  ...BATCH_TICKS_MS.map((ms): Mode => ({ name: `batch, ${ms} ms tick`, kind: 'batch', tickMs: ms })),
 ];
 
 interface Row {
