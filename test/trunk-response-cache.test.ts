@@ -110,7 +110,7 @@ describe('ResponseCache', () => {
           }
         }
       }),
-      { numRuns: 200 },
+      { numRuns: 1000 },
     );
   });
 });

@@ -83,7 +83,12 @@ export class ResponseCache {
     const need = branch.length + (response ? response.length : 0);
     if (need > this.ring.length) return;
     if (this.size === this.cap) this.evictOldest();
-    if (this.head + need > this.ring.length) this.head = 0; // wrap: never split an entry
+    if (this.head + need > this.ring.length) {
+      // Wrap (never split an entry). The tail [head, end) still holds the previous lap's entries, the
+      // oldest of all: they go first, or the next lap would overwrite live bytes behind their backs.
+      while (this.size > 0 && this.off[this.first % this.cap] >= this.head) this.evictOldest();
+      this.head = 0;
+    }
     // Evict entries of the previous lap whose bytes this one overwrites (they are the oldest).
     while (this.size > 0) {
       const o = this.off[this.first % this.cap];
