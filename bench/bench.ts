@@ -11,11 +11,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CLK_TCK, cpuTicks, HAVE_SIPP, pinned, rcvbufErrors, waitExit } from './proc.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const WORK = join(tmpdir(), `sipstorm-bench-${process.pid}`);
-const CLK_TCK = 100;
 const PORT = Number(process.env.BENCH_PORT ?? 5990);
 const CONTROL = PORT + 1;
 // Enough agents that one never has two arrivals in flight at the top rates (arrival gap per agent = USERS / rate).
@@ -24,8 +24,6 @@ const FIXED_RATES = (process.env.BENCH_RATES ?? '2000,5000').split(',').map(Numb
 const FIXED_SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const KNEE_RATES = (process.env.BENCH_KNEE_RATES ?? '5000,10000,15000,20000,25000,30000,40000').split(',').map(Number);
 const KNEE_SECONDS = Number(process.env.BENCH_KNEE_SECONDS ?? 8);
-const HAVE_TASKSET = existsSync('/usr/bin/taskset');
-const HAVE_SIPP = existsSync('/usr/bin/sipp');
 
 type Method = 'OPTIONS' | 'REGISTER';
 type Generator = 'sipstorm' | 'sipp';
@@ -43,24 +41,6 @@ interface Sample {
   rcvbufErrors: number;
 }
 
-function pinned(core: number, cmd: string, args: string[]): [string, string[]] {
-  return HAVE_TASKSET ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
-}
-
-function cpuTicks(pid: number): number {
-  // Fields after the command name: utime is field 14, stime 15 (1-based) in proc(5).
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-function rcvbufErrors(): number {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
-  const names = lines[0].split(/\s+/);
-  const values = lines[1].split(/\s+/);
-  return Number(values[names.indexOf('RcvbufErrors')]);
-}
-
 async function responderReceived(): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${CONTROL}/counters`);
   const counters = (await res.json()) as { received: Record<string, number> };
@@ -75,13 +55,6 @@ function childPid(child: ChildProcess): number {
   // With taskset the child execs the target, so the pid is the generator's own.
   if (child.pid === undefined) throw new Error('child did not start');
   return child.pid;
-}
-
-function waitExit(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code ?? -1));
-  });
 }
 
 async function startResponder(): Promise<ChildProcess> {

@@ -19,13 +19,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CLK_TCK, cpuTicks, HAVE_SIPP, HAVE_TASKSET, pinned, procStat, rcvbufErrors, waitExit } from './proc.js';
 import { KamailioServer } from '../src/kamailio/server.js';
 import { diffStats, type KamailioStats } from '../src/kamailio/stats.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const WORK = join(tmpdir(), `sipstorm-bench-kamailio-${process.pid}`);
-const CLK_TCK = 100;
 const env = process.env;
 const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
 const PORT = Number(env.BENCH_KAMAILIO_PORT ?? 5975);
@@ -37,8 +37,6 @@ const KNEE_SECONDS = Number(env.BENCH_KNEE_SECONDS ?? 8);
 const KNEE_REFINE = Number(env.BENCH_KNEE_REFINE ?? 1);
 const USERS = Number(env.BENCH_USERS ?? 10000);
 const CHILDREN = Number(env.BENCH_KAMAILIO_CHILDREN ?? 4);
-const HAVE_TASKSET = existsSync('/usr/bin/taskset');
-const HAVE_SIPP = existsSync('/usr/bin/sipp');
 
 type Method = 'OPTIONS' | 'REGISTER';
 type Generator = 'sipstorm' | 'sipp';
@@ -68,23 +66,6 @@ interface Sample {
   kamailioAnswered: Record<string, number>;
 }
 
-function pinned(core: number, cmd: string, args: string[]): [string, string[]] {
-  return HAVE_TASKSET ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
-}
-
-/** utime+stime, ppid and process group of a PID from /proc/<pid>/stat (proc(5)). */
-function procStat(pid: number): { ticks: number; ppid: number; pgrp: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ticks: Number(f[11]) + Number(f[12]), ppid: Number(f[1]), pgrp: Number(f[2]) };
-  } catch {
-    return null; // exited meanwhile
-  }
-}
-
-const cpuTicks = (pid: number) => procStat(pid)?.ticks ?? 0;
-
 /** Every Kamailio process: its process group (it runs detached) and the main PID's children. */
 function kamailioPids(main: number): number[] {
   const pids: number[] = [];
@@ -99,21 +80,7 @@ function kamailioPids(main: number): number[] {
 
 const kamailioTicks = (main: number) => kamailioPids(main).reduce((a, pid) => a + cpuTicks(pid), 0);
 
-function rcvbufErrors(): number {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
-  const names = lines[0].split(/\s+/);
-  const values = lines[1].split(/\s+/);
-  return Number(values[names.indexOf('RcvbufErrors')]);
-}
-
 const requestsOf = (s: KamailioStats) => Object.values(s.received).reduce((a, b) => a + b, 0);
-
-function waitExit(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code ?? -1));
-  });
-}
 
 /**
  * sipstorm agents for a rate: one arrival per agent per second, so its 401s fall in the warm-up. Its
