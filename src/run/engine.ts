@@ -103,7 +103,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
     const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
     const slots = opts.target.protocol === 'udp' ? Math.min(opts.sockets, opts.identities.length) : opts.sockets;
-    this.transport = await createTransport(opts.target, { slots, bufferBytes: opts.bufferBytes, io: opts.io }, {
+    this.transport = await createTransport(opts.target, { slots, bufferBytes: opts.bufferBytes, io: opts.io ?? autoIo(opts.rate) }, {
       onMessage: (data, slot) => this.transactions.handleMessage(data, slot),
       onMessageAt: (data, slot, rxUs) => this.transactions.handleMessage(data, slot, rxUs),
       onSlotError: (slot, reason) => this.transactions.handleSlotError(slot, reason),
@@ -337,6 +337,14 @@ export class RunEngine extends EventEmitter implements AgentHost {
  */
 export function autoTickMs(rate: number): number {
   return Math.min(4, Math.max(1, Math.floor(8000 / rate)));
+}
+
+/**
+ * Batched I/O saves CPU where it matters (thousands/s) but reads responses only at the tick, so a
+ * digest retry waits up to one tick to go out. Below 1000/s CPU is cheap: react at once with node:dgram.
+ */
+export function autoIo(rate: number): 'batch' | 'dgram' | undefined {
+  return rate < 1000 ? 'dgram' : undefined;
 }
 
 /** After a failed refresh of a still-valid binding: try again after a tenth of its lifetime (1..30 s). */
