@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLK_TCK, cpuTicks, HAVE_SIPP, pinned, rcvbufErrors, waitExit } from './proc.js';
+import { sippCallCounts, sippCommand, writeSippUsers } from './sipp.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -82,15 +83,7 @@ function startGenerator(generator: Generator, method: Method, rate: number, seco
     ]);
     return spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  const scenario = join(ROOT, 'test/sipp', method === 'OPTIONS' ? 'options-client.xml' : 'register-digest.xml');
-  // Equal transaction rates: a SIPp REGISTER "call" is two transactions (401, then 200 with digest),
-  // while sipstorm's refreshes reuse the nonce (one transaction each).
-  const callRate = method === 'REGISTER' ? rate / 2 : rate;
-  const [cmd, args] = pinned(0, 'sipp', [
-    `127.0.0.1:${PORT}`, '-sf', scenario, '-inf', join(WORK, 'users.csv'), '-r', String(callRate), '-m', String(Math.round(callRate * seconds)),
-    '-buff_size', '1048576', '-i', '127.0.0.1', '-nostdin', '-trace_stat', '-stf', out, '-fd', '1', '-timeout', `${seconds + 40}s`,
-    '-timeout_error', '-max_socket', '1000',
-  ]);
+  const [cmd, args] = sippCommand({ port: PORT, method, rate, seconds, usersFile: join(WORK, 'users.csv'), statFile: out });
   return spawn(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'] });
 }
 
@@ -99,14 +92,7 @@ function generatorFailures(generator: Generator, out: string): { attempted: numb
     const result = JSON.parse(readFileSync(out, 'utf8')) as { operations: { attempted: number; byClass: Record<string, number> } };
     return { attempted: result.operations.attempted, failed: result.operations.attempted - result.operations.byClass.ok };
   }
-  // SIPp's -trace_stat CSV: the last line holds the cumulative counters.
-  const lines = readFileSync(out, 'utf8').trim().split('\n');
-  const header = lines[0].split(';');
-  const last = lines[lines.length - 1].split(';');
-  const col = (name: string) => Number(last[header.indexOf(name)]);
-  const ok = col('SuccessfulCall(C)');
-  const failed = col('FailedCall(C)');
-  return { attempted: ok + failed, failed };
+  return sippCallCounts(out);
 }
 
 async function measure(responder: ChildProcess, generator: Generator, method: Method, rate: number, seconds: number): Promise<Sample> {
@@ -155,12 +141,7 @@ function row(s: Sample): string {
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('run `npm run build` first');
   mkdirSync(WORK, { recursive: true });
-  // field1 in the form SIPp's [field1] expands into an Authorization header.
-  const users = Array.from({ length: USERS }, (_, i) => {
-    const n = String(i).padStart(4, '0');
-    return `agent${n};[authentication username=agent${n} password=secret${n}]`;
-  });
-  writeFileSync(join(WORK, 'users.csv'), `SEQUENTIAL\n${users.join('\n')}\n`);
+  writeSippUsers(join(WORK, 'users.csv'), USERS);
   const generators: Generator[] = HAVE_SIPP ? ['sipstorm', 'sipp'] : ['sipstorm'];
   if (!HAVE_SIPP) console.log('SIPp not installed (apt-get install sip-tester): sipstorm figures only, no ratio');
   const responder = await startResponder();

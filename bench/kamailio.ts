@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLK_TCK, cpuTicks, HAVE_SIPP, HAVE_TASKSET, pinned, procStat, rcvbufErrors, waitExit } from './proc.js';
+import { sippCallCounts, sippCommand, writeSippUsers } from './sipp.js';
 import { KamailioServer } from '../src/kamailio/server.js';
 import { diffStats, type KamailioStats } from '../src/kamailio/stats.js';
 
@@ -105,15 +106,7 @@ function startGenerator(generator: Generator, method: Method, rate: number, seco
     });
     return child;
   }
-  const scenario = join(ROOT, 'test/sipp', method === 'OPTIONS' ? 'options-client.xml' : 'register-digest.xml');
-  // Equal transaction rates: a SIPp REGISTER "call" is two transactions (401, then 200 with digest);
-  // sipstorm's agents reuse the nonce after their first REGISTER (one transaction each).
-  const callRate = method === 'REGISTER' ? rate / 2 : rate;
-  const [cmd, args] = pinned(0, 'sipp', [
-    `127.0.0.1:${PORT}`, '-sf', scenario, '-inf', join(WORK, 'users.csv'), '-r', String(callRate), '-m', String(Math.round(callRate * seconds)),
-    '-buff_size', '1048576', '-i', '127.0.0.1', '-nostdin', '-trace_stat', '-stf', out, '-fd', '1', '-timeout', `${seconds + 40}s`,
-    '-timeout_error', '-max_socket', '1000',
-  ]);
+  const [cmd, args] = sippCommand({ port: PORT, method, rate, seconds, usersFile: join(WORK, 'users.csv'), statFile: out });
   return spawn(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'], cwd: WORK });
 }
 
@@ -131,14 +124,7 @@ function generatorOutcome(
     const byClass = Object.fromEntries(Object.entries(r.operations.byClass).filter(([cls, n]) => cls !== 'ok' && n > 0));
     return { attempted: r.operations.attempted, failed: r.operations.attempted - r.operations.byClass.ok, byClass, selfCpu: r.generator.cpuUsPerTransaction, io: r.config.io };
   }
-  // SIPp's -trace_stat CSV: the last line holds the cumulative counters.
-  const lines = readFileSync(out, 'utf8').trim().split('\n');
-  const header = lines[0].split(';');
-  const last = lines[lines.length - 1].split(';');
-  const col = (name: string) => Number(last[header.indexOf(name)]);
-  const ok = col('SuccessfulCall(C)');
-  const failed = col('FailedCall(C)');
-  return { attempted: ok + failed, failed };
+  return sippCallCounts(out);
 }
 
 async function measure(kam: KamailioServer, generator: Generator, method: Method, rate: number, seconds: number): Promise<Sample> {
@@ -224,11 +210,7 @@ async function knee(kam: KamailioServer, generator: Generator, method: Method, s
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('run `npm run build` first');
   mkdirSync(WORK, { recursive: true });
-  const users = Array.from({ length: USERS }, (_, i) => {
-    const n = String(i).padStart(4, '0');
-    return `agent${n};[authentication username=agent${n} password=secret${n}]`;
-  });
-  writeFileSync(join(WORK, 'users.csv'), `SEQUENTIAL\n${users.join('\n')}\n`);
+  writeSippUsers(join(WORK, 'users.csv'), USERS);
   const generators: Generator[] = HAVE_SIPP ? ['sipstorm', 'sipp'] : ['sipstorm'];
   if (!HAVE_SIPP) console.log('SIPp not installed (apt-get install sip-tester): sipstorm figures only, no ratio');
   const maxAgents = Math.max(USERS, ...[...RATES, ...KNEE_RATES].map(agentsFor));

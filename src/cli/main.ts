@@ -20,7 +20,7 @@ async function main(): Promise<number> {
     .help()
     .alias('h', 'help')
     .version()
-    .fail((msg, err, y) => {
+    .fail((msg, err) => {
       if (err) throw err;
       throw new UsageError(`${msg}\nRun "sipstorm --help" for usage.`);
     })
@@ -31,10 +31,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    // One line for the user; a stack only for bugs.
-    if (err instanceof UsageError) process.stderr.write(`sipstorm: ${err.message}\n`);
-    else if (err instanceof Error && !(err as { bug?: boolean }).bug) process.stderr.write(`sipstorm: ${err.message}\n`);
-    else process.stderr.write(`sipstorm: unexpected failure: ${String(err)}\n`);
+    // One line for the user; the stack only with SIPSTORM_DEBUG.
+    process.stderr.write(`sipstorm: ${err instanceof Error ? err.message : `unexpected failure: ${String(err)}`}\n`);
     if (process.env.SIPSTORM_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);
   },

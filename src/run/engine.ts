@@ -73,7 +73,6 @@ export class RunEngine extends EventEmitter implements AgentHost {
   private agents: Agent[] = [];
   private readonly classifyStatus: (status: number) => OutcomeClass;
   private busyAgents = 0;
-  private unregistering = false;
   private readonly unregisterSummary: UnregisterSummary = { attempted: 0, ok: 0, failed: 0 };
   private readonly doneByClass = emptyClassCounts();
   private strays = 0;
@@ -140,7 +139,6 @@ export class RunEngine extends EventEmitter implements AgentHost {
     let pump: NodeJS.Timeout | undefined;
     const tickMs = opts.tickMs ?? autoTickMs(opts.rate);
     if (batched) {
-      const transactions = this.transactions;
       const clock = this.clock;
       let expectedUs = clock.nowUs() + tickMs * 1000;
       const tick = () => {
@@ -284,7 +282,6 @@ export class RunEngine extends EventEmitter implements AgentHost {
   }
 
   private async unregisterAll(): Promise<void> {
-    this.unregistering = true;
     const registered = this.agents.filter((a) => a.registered && !a.busy);
     // Paced so the end of a run does not become its own burst: at most the run's rate (>= 200/s).
     const perTick = Math.max(1, Math.ceil(Math.max(this.opts.rate, 200) / 100));
@@ -298,7 +295,6 @@ export class RunEngine extends EventEmitter implements AgentHost {
       if (i + perTick < registered.length) await sleep(10);
     }
     await this.waitIdle(64 * this.opts.t1Ms + 1000);
-    this.unregistering = false;
   }
 
   private waitIdle(limitMs: number): Promise<void> {
@@ -323,10 +319,6 @@ export class RunEngine extends EventEmitter implements AgentHost {
       done: { ...this.doneByClass },
     };
     this.emit('progress', sample);
-  }
-
-  get isUnregistering(): boolean {
-    return this.unregistering;
   }
 }
 

@@ -1,13 +1,12 @@
 // Turns a validated run request into a finished run: resolves identities and the target (starting
 // the embedded trunk in-process when no target is given), checks the target answers, runs the engine.
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { RunResult } from '../report/result.js';
 import type { ClassMap } from '../shared/outcome.js';
 import { createLogger } from '../shared/log.js';
 import { EmbeddedTrunk } from '../trunk/server.js';
 import type { TrunkOptions } from '../trunk/config.js';
 import type { TargetSpec } from '../transport/transport.js';
+import { resolveHost } from '../transport/udp.js';
 import { RunEngine, type MethodMode, type ProgressSample } from './engine.js';
 import { identitiesFromCsv, identitiesFromTemplates, DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE } from './identities.js';
 import { probeTarget } from './probe.js';
@@ -47,7 +46,6 @@ export interface RunOutcome {
 }
 
 export interface ExecuteHooks {
-  progress?: boolean;
   signal?: AbortSignal;
   onProgress?: (sample: ProgressSample) => void;
 }
@@ -57,6 +55,8 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
   let trunk: EmbeddedTrunk | undefined;
   let target = request.target;
   try {
+    // The embedded trunk listens on 127.0.0.1, so that is the default domain without a target.
+    const identities = resolveIdentities(request, request.domain ?? target?.host ?? '127.0.0.1');
     if (!target) {
       const defaultCredentials =
         !request.credentialsFile && request.userTemplate === DEFAULT_USER_TEMPLATE && request.passwordTemplate === DEFAULT_PASSWORD_TEMPLATE;
@@ -65,17 +65,13 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
         users: request.agents,
         minExpires: 1,
         ...request.trunk,
-        ...(defaultCredentials ? {} : { credentials: resolveIdentities(request, '127.0.0.1').map(({ user, password }) => ({ user, password })) }),
+        ...(defaultCredentials ? {} : { credentials: identities.map(({ user, password }) => ({ user, password })) }),
       });
       target = { protocol: 'udp', host: trunk.address.host, port: trunk.address.port, text: `udp:${trunk.address.host}:${trunk.address.port}` };
       log.info({ target: target.text }, 'embedded trunk started');
-    } else if (isIP(target.host) === 0) {
-      const resolved = await lookup(target.host).catch(() => {
-        throw new Error(`cannot resolve target host "${target!.host}"`);
-      });
-      target = { ...target, host: resolved.address };
+    } else {
+      target = { ...target, host: (await resolveHost(target.host)).address };
     }
-    const identities = resolveIdentities(request, request.domain ?? (request.target?.host ?? target.host));
     if (request.probe !== false) await probeTarget(target, Math.max(2000, 4 * request.t1Ms));
 
     const engine = new RunEngine({

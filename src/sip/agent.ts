@@ -78,7 +78,6 @@ export class Agent implements TransactionOwner {
   private opIntendedUs = 0;
   private opFirstSentUs = -1;
   private opExpires = 0;
-  private opSentAuth = false;
   private opFreshChallengeRetried = false;
   private opStaleRetried = false;
   private opIntervalRetried = false;
@@ -143,7 +142,6 @@ export class Agent implements TransactionOwner {
         value: buildAuthorization(challenge, this.identity.user, this.identity.password, method, requestUri, nc, randomHex(8)),
       };
     }
-    this.opSentAuth = authorization !== undefined;
     const data = buildRequest({
       method,
       requestUri,

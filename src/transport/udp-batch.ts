@@ -12,9 +12,8 @@
 // datagrams from anyone else.
 import { realClock } from '../shared/clock.js';
 import { loadUdpBatchWithReason, type UdpBatchAddon } from './native.js';
-import { isLoopback } from './target.js';
 import type { Endpoint, TargetSpec, Transport, TransportEvents, TransportStats } from './transport.js';
-import { resolveHost } from './udp.js';
+import { udpSetup } from './udp.js';
 import { constants } from 'node:os';
 
 export interface UdpBatchTransportOptions {
@@ -44,7 +43,6 @@ export interface UdpBatchTransport extends Transport {
 
 type BatchEvents = TransportEvents & { onMessageAt?(data: Buffer, slot: number, rxUs: number): void };
 
-const DEFAULT_BUFFER = 4 * 1024 * 1024;
 const RX_BATCH = 128; // datagrams per recvmmsg call
 const MAX_RX_ROUNDS = 32; // per socket per drain: a flood cannot starve the event loop
 const SHIFT_RESAMPLE_DRAINS = 4096;
@@ -71,11 +69,7 @@ export async function createUdpBatchTransport(opts: UdpBatchTransportOptions, ev
   if (!loaded.addon) throw new Error(`udp batch I/O unavailable: ${loaded.reason}`);
   const addon: UdpBatchAddon = loaded.addon;
   const { target } = opts;
-  if (!Number.isInteger(opts.sockets) || opts.sockets < 1) throw new Error(`udp: sockets must be a positive integer, got ${opts.sockets}`);
-  const remote = await resolveHost(target.host);
-  const family = remote.family;
-  const localHost = opts.localHost ?? (isLoopback(target.host) ? (family === 6 ? '::1' : '127.0.0.1') : family === 6 ? '::' : '0.0.0.0');
-  const bufferBytes = opts.bufferBytes ?? DEFAULT_BUFFER;
+  const { remote, family, localHost, bufferBytes } = await udpSetup(opts);
   const slotBytes = opts.maxDatagramBytes ?? 8192;
   const stats: TransportStats = { sent: 0, received: 0, sendErrors: 0, reconnects: 0, framingErrors: 0 };
   const from: Endpoint = { host: remote.address, port: target.port };

@@ -30,11 +30,7 @@ const DEFAULT_BUFFER = 4 * 1024 * 1024;
 
 export async function createUdpTransport(opts: UdpTransportOptions, events: TransportEvents): Promise<UdpTransport> {
   const { target } = opts;
-  if (!Number.isInteger(opts.sockets) || opts.sockets < 1) throw new Error(`udp: sockets must be a positive integer, got ${opts.sockets}`);
-  const remote = await resolveHost(target.host);
-  const family = remote.family;
-  const localHost = opts.localHost ?? (isLoopback(target.host) ? (family === 6 ? '::1' : '127.0.0.1') : family === 6 ? '::' : '0.0.0.0');
-  const bufferBytes = opts.bufferBytes ?? DEFAULT_BUFFER;
+  const { remote, family, localHost, bufferBytes } = await udpSetup(opts);
   const stats: TransportStats = { sent: 0, received: 0, sendErrors: 0, reconnects: 0, framingErrors: 0 };
   const sockets: Socket[] = [];
   const sendDone: ((err: Error | null) => void)[] = [];
@@ -114,6 +110,17 @@ export async function createUdpTransport(opts: UdpTransportOptions, events: Tran
 function isOnlyCrlf(msg: Buffer): boolean {
   for (let i = 0; i < msg.length; i++) if (msg[i] !== 13 && msg[i] !== 10) return false;
   return true;
+}
+
+/** What both UDP transports settle before opening sockets: the target's address and the local bind. */
+export async function udpSetup(opts: { target: TargetSpec; sockets: number; localHost?: string; bufferBytes?: number }) {
+  const { target } = opts;
+  if (!Number.isInteger(opts.sockets) || opts.sockets < 1) throw new Error(`udp: sockets must be a positive integer, got ${opts.sockets}`);
+  const remote = await resolveHost(target.host);
+  const family = remote.family;
+  // Loopback targets get a loopback bind of the same family; others the wildcard.
+  const localHost = opts.localHost ?? (isLoopback(target.host) ? (family === 6 ? '::1' : '127.0.0.1') : family === 6 ? '::' : '0.0.0.0');
+  return { remote, family, localHost, bufferBytes: opts.bufferBytes ?? DEFAULT_BUFFER };
 }
 
 /** An IP literal as is; a name resolved once (per-send DNS would cost more than the send). */
