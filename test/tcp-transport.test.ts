@@ -3,42 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StreamFramer } from '../src/transport/framing.js';
 import { parseTarget } from '../src/transport/target.js';
 import { createTcpTransport } from '../src/transport/tcp.js';
-import type { TransportEvents } from '../src/transport/transport.js';
+import { recorder } from './helpers/transport-recorder.js';
 
-interface Recorder extends TransportEvents {
-  messages: { data: string; slot: number }[];
-  errors: { slot: number; reason: string }[];
-  waitFor(n: number, what?: 'messages' | 'errors'): Promise<void>;
-}
-
-function recorder(): Recorder {
-  const waiters: (() => void)[] = [];
-  const r: Recorder = {
-    messages: [],
-    errors: [],
-    onMessage(data, slot) {
-      r.messages.push({ data: data.toString(), slot });
-      waiters.splice(0).forEach((w) => w());
-    },
-    onSlotError(slot, reason) {
-      r.errors.push({ slot, reason });
-      waiters.splice(0).forEach((w) => w());
-    },
-    waitFor(n, what = 'messages') {
-      return new Promise((resolve, reject) => {
-        const deadline = setTimeout(() => reject(new Error(`timed out waiting for ${n} ${what}, have ${r[what].length}`)), 3000);
-        const check = () => {
-          if (r[what].length >= n) {
-            clearTimeout(deadline);
-            resolve();
-          } else waiters.push(check);
-        };
-        check();
-      });
-    },
-  };
-  return r;
-}
 
 const msg = (tag: string, body = ''): Buffer =>
   Buffer.from(`SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK${tag}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);

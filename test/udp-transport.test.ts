@@ -1,44 +1,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseTarget } from '../src/transport/target.js';
-import type { Endpoint, Transport, TransportEvents } from '../src/transport/transport.js';
+import type { Transport } from '../src/transport/transport.js';
+import { recorder } from './helpers/transport-recorder.js';
 import { createTransport } from '../src/transport/index.js';
 import { createUdpTransport } from '../src/transport/udp.js';
 
-interface Recorder extends TransportEvents {
-  messages: { data: string; slot: number; from: Endpoint }[];
-  errors: { slot: number; reason: string }[];
-  waitFor(n: number, what?: 'messages' | 'errors'): Promise<void>;
-}
-
-function recorder(): Recorder {
-  const waiters: (() => void)[] = [];
-  const r: Recorder = {
-    messages: [],
-    errors: [],
-    onMessage(data, slot, from) {
-      r.messages.push({ data: data.toString(), slot, from: { ...from } });
-      waiters.splice(0).forEach((w) => w());
-    },
-    onSlotError(slot, reason) {
-      r.errors.push({ slot, reason });
-      waiters.splice(0).forEach((w) => w());
-    },
-    waitFor(n, what = 'messages') {
-      return new Promise((resolve, reject) => {
-        const deadline = setTimeout(() => reject(new Error(`timed out waiting for ${n} ${what}, have ${r[what].length}`)), 3000);
-        const check = () => {
-          if (r[what].length >= n) {
-            clearTimeout(deadline);
-            resolve();
-          } else waiters.push(check);
-        };
-        check();
-      });
-    },
-  };
-  return r;
-}
 
 /** Echoes every datagram back to its sender, prefixed with the sender's port. */
 async function echoServer(host: string): Promise<{ socket: Socket; port: number; seen: Set<number> }> {
