@@ -17,6 +17,8 @@ import {
   type MetricsSnapshot,
 } from '../metrics/snapshot.js';
 
+import type { ScenarioResultFields } from './scenario-result.js';
+
 export type { LatencySummary } from '../metrics/histogram.js';
 
 export interface LatencyPair {
@@ -92,7 +94,7 @@ export interface RunConfig {
   [key: string]: unknown;
 }
 
-export interface RunResult {
+export interface RunResult extends ScenarioResultFields {
   schemaVersion: 1;
   tool: { name: string; version: string };
   target: string;
