@@ -7,19 +7,21 @@ import type { LatencyPair, OperationsBlock, RunResult, SeriesEntry } from './res
 export interface PhaseBlock {
   name: string;
   type: string;
-  /** Planned span, ms since the schedule start. */
+  /** Planned span, ms since the run start (the timeline's origin). */
   startMs: number;
   endMs: number;
   plannedArrivals: number;
   operations: OperationsBlock;
   latencyMs: LatencyPair;
   series: SeriesEntry[];
+  /** Same keys as RunResult.histograms: phases merge exactly across generators. */
+  histograms: Record<string, string>;
 }
 
 /** A named moment: phase starts, T0 (the publish), hook times. */
 export interface MarkEntry {
   name: string;
-  /** ms since the schedule start (the timeline's t is in seconds from the same origin). */
+  /** ms since the run start (the timeline's t is in seconds from the same origin). */
   tMs: number;
 }
 
@@ -27,7 +29,7 @@ export interface MarkEntry {
 export interface HookRecord {
   name: string;
   kind: 'shell' | 'trunk' | 'kamailio';
-  /** Intended time, ms since the schedule start. */
+  /** Intended time, ms since the run start (the timeline's origin). */
   atMs: number;
   startedMs: number;
   endedMs: number;
@@ -47,7 +49,7 @@ export interface AttemptsBlock {
   eventual: { attempted: number; ok: number; byClass: Record<OutcomeClass, number> };
   /** Retry operations sent (each is also counted in `operations`). */
   retries: number;
-  /** ms from the schedule start until every agent had a binding at once (null: never). */
+  /** ms from the schedule start (the first planned arrival's origin) until every agent had a binding at once (null: never). */
   timeToAllRegisteredMs: number | null;
   /** ms from T0 until every agent had a binding again after the first failure at or after T0 (null: never, or no failure). */
   recoveryMs: number | null;

@@ -4,7 +4,11 @@ import { EventEmitter } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildRunResult, type RunResult } from '../report/result.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
-import { ConstantRate, type ArrivalSource } from '../schedule/arrivals.js';
+import { ConstantRate, PlannedArrivals, type ArrivalSource } from '../schedule/arrivals.js';
+import type { ArrivalPlan } from '../schedule/plan-types.js';
+import type { RetrySpec, ThrottleSpec } from '../scenario/types.js';
+import { OperationFlow } from './operation-flow.js';
+import { actionMethod, buildPhaseBlocks, planMarks, phaseAt, ACTION } from './scenario-wiring.js';
 import { Dispatcher } from '../schedule/dispatcher.js';
 import { NO_TIMER, TimerWheel } from '../schedule/timer-wheel.js';
 import { realClock, type Clock } from '../shared/clock.js';
@@ -48,6 +52,15 @@ export interface RunOptions {
   io?: 'batch' | 'dgram';
   /** Batched I/O: the one loop's period in ms (sends are up to this late; the lag is measured). */
   tickMs?: number;
+  /** Scenario runs: the precomputed arrival plan replaces the constant rate (rate then only sizes the loop). */
+  plan?: ArrivalPlan;
+  throttle?: ThrottleSpec;
+  retry?: RetrySpec;
+  seed?: number;
+  /** Called once the schedule has started (clock us): SUT hooks arm here. */
+  onScheduleStart?: (scheduleStartUs: number) => void;
+  /** Longest wait after the plan's last arrival for retries and transactions to end (default 64*T1 + 1 s, at least 10 s with a retry policy... see drainLimitMs()). */
+  drainLimitMs?: number;
 }
 
 export interface ProgressSample {
@@ -80,6 +93,14 @@ export class RunEngine extends EventEmitter implements AgentHost {
   private readonly refreshes: TimerWheel<Agent>;
   /** Set when the load ends: no new refreshes, the run drains and unregisters. */
   private stopping = false;
+  /** Scenario runs: throttle, concurrency cap, retries, bindings. */
+  private flow: OperationFlow | null = null;
+  /** Scenario runs: outcomes per plan phase (operations only; transactions are counted run-wide). */
+  private phaseRecorders: MetricsRecorder[] = [];
+  /** Phase of each agent's operation in flight; 1 in plannedUnregister for an unregister from the plan. */
+  private opPhase = new Uint16Array(0);
+  private plannedUnregister = new Uint8Array(0);
+  private scheduleStartUs = 0;
 
   constructor(private readonly opts: RunOptions) {
     super();
@@ -119,13 +140,26 @@ export class RunEngine extends EventEmitter implements AgentHost {
     });
 
     this.agents = opts.identities.map((identity, i) => new Agent(i, identity, this, opts.expires));
+    const plan = opts.plan;
+    this.opPhase = new Uint16Array(this.agents.length);
+    this.plannedUnregister = new Uint8Array(this.agents.length);
+    if (plan) {
+      this.phaseRecorders = plan.phases.map(() => new MetricsRecorder({ startUs: metrics.startUs }));
+      this.flow = new OperationFlow(
+        { agents: this.agents.length, throttle: opts.throttle, retry: opts.retry, seed: opts.seed ?? 1, startUs: this.clock.nowUs() },
+        this,
+      );
+    }
+    const flow = this.flow;
 
-    const source: ArrivalSource = new ConstantRate(opts.rate, opts.durationMs);
+    const source: ArrivalSource = plan ? new PlannedArrivals(plan.offsetsUs) : new ConstantRate(opts.rate, opts.durationMs);
     // During the load, transaction timers and binding refreshes ride the dispatcher's (or the batched
     // loop's) wake-ups: every extra timer costs a wake-up, the dominant cost at a few thousand/s.
     const housekeeping = () => {
       this.transactions.poll();
-      this.refreshes.advance(this.clock.nowUs(), this.refreshAgent);
+      const now = this.clock.nowUs();
+      this.refreshes.advance(now, this.refreshAgent);
+      flow?.advance(now);
     };
     const dispatcher = new Dispatcher({ clock: this.clock, source, target: this, onTick: batched ? undefined : housekeeping, maxSleepMs: HOUSEKEEPING_MS });
     const onAbort = () => dispatcher.stop();
@@ -157,14 +191,21 @@ export class RunEngine extends EventEmitter implements AgentHost {
     if (opts.signal?.aborted) dispatcher.stop();
     else if (batched) dispatcher.begin();
     else dispatcher.start();
+    this.scheduleStartUs = dispatcher.scheduleStartUs || this.clock.nowUs();
+    if (plan?.t0Us !== undefined) flow?.setT0(this.scheduleStartUs + plan.t0Us);
+    opts.onScheduleStart?.(this.scheduleStartUs);
     await dispatcher.done;
     const loadEndUs = this.clock.nowUs();
-    this.stopping = true;
-    // Drain and unregister: the batched loop keeps running; otherwise the transaction timers get their own.
-    if (!batched) this.transactions.startTimers(HOUSEKEEPING_MS);
+    // Drain: the batched loop keeps running; otherwise housekeeping (transaction timers, retries) gets its own timer.
+    const drainTimer = batched ? undefined : setInterval(housekeeping, HOUSEKEEPING_MS);
 
-    // Every transaction ends by Timer F (64*T1), so draining is bounded by it.
+    // Every transaction ends by Timer F (64*T1); retries still waiting get until the drain limit.
     this.emit('phase', 'drain');
+    this.stopping = true;
+    await this.drain(opts.signal?.aborted ? 64 * opts.t1Ms + 1000 : this.drainLimitMs());
+    flow?.stop(this.clock.nowUs());
+    if (drainTimer) clearInterval(drainTimer);
+    if (!batched) this.transactions.startTimers(HOUSEKEEPING_MS);
     await this.waitIdle(64 * opts.t1Ms + 1000);
     if (opts.unregister) {
       this.emit('phase', 'unregister');
@@ -210,6 +251,14 @@ export class RunEngine extends EventEmitter implements AgentHost {
         // The histogram holds whole timer periods (>= the 10 ms resolution): the lag is the excess.
         eventLoopLagP99Ms: batched ? undefined : Number.isFinite(loopDelay.percentile(99)) ? Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS) : 0,
       },
+      ...(plan
+        ? {
+            phases: buildPhaseBlocks(plan, this.phaseRecorders, metrics.startUs, this.scheduleStartUs),
+            marks: planMarks(plan, metrics.startUs, this.scheduleStartUs),
+            attempts: flow!.attemptsBlock(this.scheduleStartUs),
+            throttle: flow!.throttleBlock(),
+          }
+        : {}),
       extra: {
         plannedArrivals: source.total,
         dispatchedArrivals: dispatcher.dispatched,
@@ -222,6 +271,11 @@ export class RunEngine extends EventEmitter implements AgentHost {
 
   /** DispatchTarget: one open-loop arrival. */
   dispatch(k: number, intendedUs: number, nowUs: number): void {
+    const plan = this.opts.plan;
+    if (plan) {
+      this.flow!.arrival(plan.agents[k] % this.agents.length, plan.actions[k], plan.phaseOf[k], intendedUs, nowUs);
+      return;
+    }
     const agent = this.agents[k % this.agents.length];
     const mode = this.opts.method;
     const method = mode === 'OPTIONS' || (mode === 'auto' && agent.registered && nowUs < agent.refreshAtUs) ? 'OPTIONS' : 'REGISTER';
@@ -237,6 +291,42 @@ export class RunEngine extends EventEmitter implements AgentHost {
     else agent.startRegister(intendedUs);
   }
 
+  /** FlowHost: a scenario operation goes on the wire. */
+  startOperation(index: number, action: number, phase: number, intendedUs: number, nowUs: number): void {
+    const agent = this.agents[index];
+    this.metrics.recordSendLag(nowUs - intendedUs);
+    this.busyAgents++;
+    this.opPhase[index] = phase;
+    switch (action) {
+      case ACTION.options:
+        agent.startOptions(intendedUs);
+        return;
+      case ACTION.unregister:
+        this.plannedUnregister[index] = 1;
+        agent.startUnregister(intendedUs);
+        return;
+      case ACTION.login:
+        agent.forgetChallenge();
+        agent.startRegister(intendedUs);
+        return;
+      case ACTION.refresh:
+        agent.startRegister(intendedUs);
+        return;
+      default:
+        if (agent.registered && nowUs < agent.refreshAtUs) agent.startOptions(intendedUs);
+        else agent.startRegister(intendedUs);
+    }
+  }
+
+  /** FlowHost: an arrival that was never sent. */
+  recordDropped(index: number, action: number, phase: number, intendedUs: number, nowUs: number): void {
+    const agent = this.agents[index];
+    const method = actionMethod(action, agent.registered && nowUs < agent.refreshAtUs);
+    this.metrics.recordOutcome(method, 'dropped', 0, '', intendedUs, -1, nowUs);
+    this.phaseRecorders[phase]?.recordOutcome(method, 'dropped', 0, '', intendedUs, -1, nowUs);
+    this.doneByClass.dropped++;
+  }
+
   /** AgentHost: exactly one call per operation. */
   operationDone(
     agent: Agent,
@@ -249,14 +339,32 @@ export class RunEngine extends EventEmitter implements AgentHost {
     doneUs: number,
   ): void {
     this.busyAgents--;
-    if (kind === 'unregister') {
+    const flow = this.flow;
+    const index = agent.index;
+    if (kind === 'unregister' && this.plannedUnregister[index] === 0) {
       this.unregisterSummary[cls === 'ok' ? 'ok' : 'failed']++;
       if (this.busyAgents === 0) this.emit('idle');
       return;
     }
     this.doneByClass[cls]++;
-    this.metrics.recordOutcome(kind, cls, status, reason, intendedUs, firstSentUs, doneUs);
-    if (kind === 'REGISTER') this.scheduleRefresh(agent, cls === 'ok' ? agent.refreshAtUs : doneUs + retryDelayUs(agent.grantedExpires));
+    const method = kind === 'unregister' ? 'UNREGISTER' : kind;
+    this.metrics.recordOutcome(method, cls, status, reason, intendedUs, firstSentUs, doneUs);
+    if (flow) {
+      this.phaseRecorders[this.opPhase[index]]?.recordOutcome(method, cls, status, reason, intendedUs, firstSentUs, doneUs);
+      if (kind === 'unregister') {
+        this.plannedUnregister[index] = 0;
+        if (cls === 'ok') flow.unbound(index);
+        if (agent.refreshTimer !== NO_TIMER) this.refreshes.cancel(agent.refreshTimer);
+        agent.refreshTimer = NO_TIMER;
+      } else if (kind === 'REGISTER') {
+        flow.registerResult(index, cls === 'ok' && agent.registered, doneUs);
+      }
+      flow.done(index, cls, agent.lastRetryAfterS, doneUs);
+    }
+    if (kind === 'REGISTER' && (cls === 'ok' || !flow || flow.isIdle(index))) {
+      // A failed refresh the retry policy is not retrying is tried again later, as a real UA does.
+      this.scheduleRefresh(agent, cls === 'ok' ? agent.refreshAtUs : doneUs + retryDelayUs(agent.grantedExpires));
+    }
     if (this.busyAgents === 0) this.emit('idle');
   }
 
@@ -267,6 +375,17 @@ export class RunEngine extends EventEmitter implements AgentHost {
     if (agent.busy) {
       // Its current operation may re-register it; look again shortly.
       agent.refreshTimer = this.refreshes.schedule(agent, this.clock.nowUs() + REFRESH_CHECK_MS * 1000);
+      return;
+    }
+    const flow = this.flow;
+    if (flow) {
+      const now = this.clock.nowUs();
+      if (!flow.isIdle(agent.index)) {
+        agent.refreshTimer = this.refreshes.schedule(agent, now + REFRESH_CHECK_MS * 1000);
+        return;
+      }
+      // A refresh is a request like any other: it passes the throttle and may be retried.
+      flow.arrival(agent.index, ACTION.refresh, phaseAt(this.opts.plan!, agent.refreshAtUs - this.scheduleStartUs), agent.refreshAtUs, now);
       return;
     }
     this.busyAgents++;
@@ -295,6 +414,28 @@ export class RunEngine extends EventEmitter implements AgentHost {
       if (i + perTick < registered.length) await sleep(10);
     }
     await this.waitIdle(64 * this.opts.t1Ms + 1000);
+  }
+
+  /** Default drain: Timer F plus, with a retry policy, room for its longest wait (capped at 5 min). */
+  private drainLimitMs(): number {
+    if (this.opts.drainLimitMs !== undefined) return this.opts.drainLimitMs;
+    const timerF = 64 * this.opts.t1Ms + 1000;
+    const policy = this.opts.retry?.policy;
+    const retryWaitMs = !policy || policy.kind === 'none' ? 0 : policy.kind === 'fixed' ? policy.delayMs : policy.capMs;
+    const attempts = this.opts.retry?.maxAttempts ?? 1;
+    return Math.min(300_000, timerF + (attempts - 1) * (retryWaitMs + timerF));
+  }
+
+  /** Waits until nothing is on the wire and no retry or throttled start is pending, or the limit. */
+  private async drain(limitMs: number): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    while (Date.now() < deadline && (this.busyAgents > 0 || (this.flow?.pending ?? 0) > 0)) {
+      if ((this.flow?.pending ?? 0) === 0) {
+        await this.waitIdle(deadline - Date.now());
+        return;
+      }
+      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
+    }
   }
 
   private waitIdle(limitMs: number): Promise<void> {

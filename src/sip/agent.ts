@@ -71,6 +71,8 @@ export class Agent implements TransactionOwner {
   grantedExpires = 0;
   /** The engine's refresh timer handle (0 = none). */
   refreshTimer = 0;
+  /** Retry-After (seconds) of the last final response, -1 when it had none. */
+  lastRetryAfterS = -1;
 
   // The one operation in flight.
   busy = false;
@@ -97,6 +99,12 @@ export class Agent implements TransactionOwner {
     this.registerUri = `sip:${domain}`;
     this.registerCallId = newCallId(domain);
     this.optionsCallId = newCallId(domain);
+  }
+
+  /** A fresh login: drop the cached challenge so the next REGISTER takes a new one (401 then 200). */
+  forgetChallenge(): void {
+    this.challenge = null;
+    this.nonceCount = 0;
   }
 
   startRegister(intendedUs: number): void {
@@ -182,6 +190,8 @@ export class Agent implements TransactionOwner {
         return;
       }
     }
+    // Only rejections carry a Retry-After worth honouring (429/503, some 403s).
+    this.lastRetryAfterS = status >= 300 ? retryAfterOf(msg) : -1;
     let cls = this.host.classify(status);
     if ((status === 401 || status === 407) && cls === 'client_error') cls = 'auth_failed';
     if (status >= 200 && status < 300 && this.opKind !== 'OPTIONS') this.applyRegistration(msg);
@@ -189,10 +199,12 @@ export class Agent implements TransactionOwner {
   }
 
   onTransactionTimeout(_tx: ClientTransaction): void {
+    this.lastRetryAfterS = -1;
     this.finish('timeout', 0, '');
   }
 
   onTransactionError(_tx: ClientTransaction, reason: string, malformed: boolean): void {
+    this.lastRetryAfterS = -1;
     this.finish(malformed ? 'malformed' : 'transport_error', 0, reason);
   }
 
@@ -259,6 +271,14 @@ function grantedExpires(msg: SipMessage, user: string): number | undefined {
   }
   const header = getHeader(msg, 'expires');
   return header !== undefined && /^\d+$/.test(header.trim()) ? Number(header.trim()) : undefined;
+}
+
+/** Retry-After delta-seconds (RFC 3261 20.33: digits, then an optional comment and params); -1 when absent. */
+function retryAfterOf(msg: SipMessage): number {
+  const value = getHeader(msg, 'retry-after');
+  if (value === undefined) return -1;
+  const m = /^\s*(\d+)/.exec(value);
+  return m ? Number(m[1]) : -1;
 }
 
 /** IPv6 literals go in brackets inside a SIP URI. */
