@@ -77,6 +77,21 @@ export interface ScenarioResultFields {
   throttle?: ThrottleBlock;
   /** In a sweep block: the setting this run used. */
   setting?: SweepSetting;
+  /** `--threshold` / the scenario's `thresholds:`, evaluated against this result (src/report/thresholds.ts). */
+  thresholds?: ThresholdOutcome[];
+}
+
+/**
+ * One evaluated threshold. Units: latency metrics in ms, rate() a fraction 0..1, count() an integer.
+ * `actual` is null when there was nothing to measure (no operations, an unknown phase): then ok is false.
+ */
+export interface ThresholdOutcome {
+  expression: string;
+  ok: boolean;
+  actual: number | null;
+  limit: number;
+  /** Why it could not be evaluated (unknown phase or method, no data). */
+  error?: string;
 }
 
 export interface SweepSetting {
