@@ -3,6 +3,7 @@
 import { defaultCredentials } from '../shared/credentials.js';
 import type { Clock } from '../shared/clock.js';
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from '../sip/digest.js';
+import { allowlistEntryError } from './allowlist.js';
 
 export type TrunkMethod = 'REGISTER' | 'OPTIONS';
 
@@ -45,6 +46,15 @@ export interface TrunkSwitches {
   publishWindow?: PublishWindow | null;
   delay?: { fixedMs?: number; jitterMs?: number } | null;
   lossRate?: number;
+  /**
+   * Digest handshakes outstanding at once (from our 401 until the same Call-ID comes back with an
+   * Authorization, or challengeTimeoutMs passes); over it an unauthenticated request gets
+   * 403 "Forbidden (concurrent auth limit)" instead of a challenge. null = no limit.
+   */
+  maxConcurrentChallenges?: number | null;
+  challengeTimeoutMs?: number;
+  /** Source addresses and CIDRs (IPv4/IPv6) let in; any other source gets 403 "IP whitelist". null = everyone. */
+  allowlist?: string[] | null;
 }
 
 export interface TrunkOptions extends TrunkSwitches {
@@ -78,6 +88,9 @@ export interface ResolvedSwitches {
   publishWindow: PublishWindow | null;
   delay: { fixedMs: number; jitterMs: number } | null;
   lossRate: number;
+  maxConcurrentChallenges: number | null;
+  challengeTimeoutMs: number;
+  allowlist: string[] | null;
 }
 
 export const DEFAULT_SWITCHES: ResolvedSwitches = {
@@ -93,6 +106,10 @@ export const DEFAULT_SWITCHES: ResolvedSwitches = {
   publishWindow: null,
   delay: null,
   lossRate: 0,
+  maxConcurrentChallenges: null,
+  // T2 (RFC 3261: 4 s): a challenge not answered by then is taken as abandoned.
+  challengeTimeoutMs: 4_000,
+  allowlist: null,
 };
 
 const SWITCH_KEYS = Object.keys(DEFAULT_SWITCHES) as (keyof ResolvedSwitches)[];
@@ -117,6 +134,7 @@ export function applySwitches(base: ResolvedSwitches, patch: TrunkSwitches): Res
     (next as unknown as Record<string, unknown>)[key] = value;
   }
   if (next.delay) next.delay = { fixedMs: next.delay.fixedMs ?? 0, jitterMs: next.delay.jitterMs ?? 0 };
+  if (Array.isArray(next.allowlist)) next.allowlist = [...next.allowlist]; // our own copy: the matcher is compiled from it
   validate(next);
   return next;
 }
@@ -143,6 +161,16 @@ function validate(s: ResolvedSwitches): void {
   }
   if (s.delay && !(num(s.delay.fixedMs) && s.delay.fixedMs >= 0 && num(s.delay.jitterMs) && s.delay.jitterMs >= 0)) bad('delay needs fixedMs >= 0 and jitterMs >= 0');
   if (!(num(s.nonceTtlMs) && s.nonceTtlMs > 0)) bad('nonceTtlMs must be > 0');
+  const max = s.maxConcurrentChallenges;
+  if (max !== null && !(Number.isInteger(max) && max >= 0)) bad('maxConcurrentChallenges must be an integer >= 0 (null = no limit)');
+  if (!(num(s.challengeTimeoutMs) && s.challengeTimeoutMs > 0)) bad('challengeTimeoutMs must be > 0');
+  if (s.allowlist !== null) {
+    if (!Array.isArray(s.allowlist) || s.allowlist.length === 0) bad('allowlist must list at least one address or CIDR (null turns it off)');
+    for (const entry of s.allowlist) {
+      const why = allowlistEntryError(entry);
+      if (why) bad(`allowlist: ${why}`);
+    }
+  }
   if (!(num(s.minExpires) && num(s.maxExpires) && s.minExpires >= 0 && s.maxExpires >= s.minExpires)) bad('minExpires/maxExpires out of order');
 }
 

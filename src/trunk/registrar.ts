@@ -8,8 +8,9 @@
 // - OPTIONS is not challenged unless `optionsAuth`; OPTIONS to the trunk itself (no user part in the
 //   Request-URI) is a keep-alive and gets 200 for anyone.
 // - One binding per AOR (the last Contact registered wins); `bindings` counts registered AORs.
-// - Order of checks: method, global limit, per-AOR limit (AOR = To user), publish window, user,
-//   digest, then the registrar proper. Limits come first: a throttling edge answers before any auth.
+// - Order of checks: source allowlist, method, global limit, per-AOR limit (AOR = To user), publish
+//   window, user, digest (where the concurrent-challenge limit may refuse a new handshake), then the
+//   registrar proper. Limits come first: a throttling edge answers before any auth.
 // - Retransmissions over UDP (same top Via branch) get the cached answer again and are not counted as
 //   new requests; over TCP a client never retransmits (RFC 3261 17.2.2: Timer J = 0), so no cache.
 import type { Clock } from '../shared/clock.js';
@@ -114,17 +115,19 @@ export class Registrar {
       if (branch && prior === undefined) this.recent.set(branch, null, now, now);
       return null;
     }
-    const [status, reason, headers] = this.decide(req, method, now);
+    const [status, reason, headers] = this.decide(req, method, source.host, now);
     const response = buildResponse(req, status, reason, { toTag: newTag(), received: source, extraHeaders: headers });
-    this.counters.countAnswer(method, status);
+    this.counters.countAnswer(method, status, reason);
     const delayMs = this.faults.delayMs();
     this.lastDelayMs = delayMs;
     if (branch) this.recent.set(branch, response, now, now + Math.round(delayMs * 1000));
     return response;
   }
 
-  private decide(req: SipMessage, method: string, now: number): Verdict {
+  private decide(req: SipMessage, method: string, sourceHost: string, now: number): Verdict {
     const s = this.switches;
+    const refused = this.faults.allowlist(sourceHost);
+    if (refused) return refused;
     if (method !== 'REGISTER' && method !== 'OPTIONS') return NOT_ALLOWED;
     const toUser = userOf(getHeader(req, 'to')) ?? '';
     const limited = this.faults.globalLimit(now) ?? this.faults.aorLimit(toUser, now);
@@ -153,19 +156,24 @@ export class Registrar {
    */
   private authenticate(req: SipMessage, method: string, password: string, user: string, now: number, staleWindow: boolean, challenged: boolean): Verdict | null {
     const header = getHeader(req, 'authorization');
-    if (header === undefined) return challenged ? this.challenge(now, false) : null;
+    // The handshake key: the dialog (Call-ID, which the parser requires), else the AOR.
+    const key = req.callId || user;
+    if (header === undefined) return challenged ? (this.faults.challengeLimit(key, now) ?? this.challenge(key, now, false)) : null;
+    this.faults.challengeAnswered(key);
     const auth = parseAuthorization(header);
     const issued = auth ? this.nonces.issuedAt(auth.nonce) : -1;
     if (staleWindow && issued >= 0 && issued < this.faults.windowStartUs()) return FORBIDDEN;
     if (!challenged) return null;
-    if (!auth || issued < 0 || auth.realm !== this.realm || auth.algorithm !== this.switches.algorithm) return this.challenge(now, false);
+    if (!auth || issued < 0 || auth.realm !== this.realm || auth.algorithm !== this.switches.algorithm) return this.challenge(key, now, false);
     if (auth.username !== user) return FORBIDDEN;
-    if (now - issued > this.switches.nonceTtlMs * 1000) return this.challenge(now, true);
+    if (now - issued > this.switches.nonceTtlMs * 1000) return this.challenge(key, now, true);
     return verifyAuthorization(auth, password, method) ? null : FORBIDDEN;
   }
 
-  private challenge(now: number, stale: boolean): Verdict {
+  /** A 401 (it opens a handshake; a re-challenge of a bad or stale Authorization is never refused). */
+  private challenge(key: string, now: number, stale: boolean): Verdict {
     const s = this.switches;
+    this.faults.challengeSent(key, now);
     const value = formatChallenge({ realm: this.realm, nonce: this.nonces.issue(now), algorithm: s.algorithm, qop: s.qop ? ['auth'] : [], stale });
     return [401, 'Unauthorized', [`WWW-Authenticate: ${value}`]];
   }
