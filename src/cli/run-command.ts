@@ -3,32 +3,54 @@ import type { Argv, CommandModule } from 'yargs';
 import { isOutcomeClass } from '../shared/outcome.js';
 import { parseTarget } from '../transport/target.js';
 import { executeRun, type RunRequest } from '../run/execute.js';
+import { executeScenario, prepareScenario, type ScenarioOverrides } from '../run/scenario-run.js';
+import { loadScenario } from '../scenario/load.js';
 import { DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE } from '../run/identities.js';
 import { parseClassMap, parseDurationMs, parseRate, UsageError } from './units.js';
 import { EXIT_INTERRUPTED, reportRun } from './output.js';
 import { interruptSignal, progressPrinter } from './progress.js';
 
+/**
+ * Defaults of `run` without a scenario. The options declare none, so an explicit flag can be told
+ * from a default: flags given on the command line override a scenario file, defaults do not.
+ */
+export const RUN_DEFAULTS = {
+  agents: 100,
+  rate: '100/s',
+  duration: '10s',
+  method: 'REGISTER',
+  expires: 3600,
+  t1: 500,
+  t2: 4000,
+  t4: 5000,
+  sockets: 4,
+  io: 'auto',
+  bufferBytes: 4 * 1024 * 1024,
+  unregister: true,
+} as const;
+
 export function addRunOptions<T>(y: Argv<T>) {
   return y
+    .positional('scenario', { type: 'string', describe: 'A scenario file (YAML); flags given here override it' })
     .option('target', { type: 'string', describe: 'udp:HOST:PORT, tcp:HOST:PORT, udp:[::1]:PORT (default: an embedded trunk started in-process)' })
-    .option('agents', { type: 'number', default: 100, describe: 'Simulated user agents (distinct identities)' })
-    .option('rate', { type: 'string', default: '100/s', describe: 'Open-loop arrival rate of operations, e.g. 1000/s' })
-    .option('duration', { type: 'string', default: '10s', describe: 'How long arrivals are generated, e.g. 30s, 2m' })
-    .option('method', { type: 'string', choices: ['REGISTER', 'OPTIONS', 'auto'], default: 'REGISTER', describe: 'Operation per arrival; auto = REGISTER when unregistered or due for refresh, else OPTIONS' })
-    .option('expires', { type: 'number', default: 3600, describe: 'Requested registration lifetime (s); bindings are refreshed at 80%' })
-    .option('user-template', { type: 'string', default: DEFAULT_USER_TEMPLATE, describe: 'User names; {n:4} is the zero-padded agent number' })
-    .option('password-template', { type: 'string', default: DEFAULT_PASSWORD_TEMPLATE, describe: 'Passwords; {n:4} as above' })
+    .option('agents', { defaultDescription: '100', type: 'number', describe: 'Simulated user agents (distinct identities)' })
+    .option('rate', { defaultDescription: '100/s', type: 'string', describe: 'Open-loop arrival rate of operations, e.g. 1000/s' })
+    .option('duration', { defaultDescription: '10s', type: 'string', describe: 'How long arrivals are generated, e.g. 30s, 2m' })
+    .option('method', { defaultDescription: 'REGISTER', type: 'string', choices: ['REGISTER', 'OPTIONS', 'auto'], describe: 'Operation per arrival; auto = REGISTER when unregistered or due for refresh, else OPTIONS' })
+    .option('expires', { defaultDescription: '3600', type: 'number', describe: 'Requested registration lifetime (s); bindings are refreshed at 80%' })
+    .option('user-template', { defaultDescription: 'agent{n:4}', type: 'string', describe: 'User names; {n:4} is the zero-padded agent number' })
+    .option('password-template', { defaultDescription: 'secret{n:4}', type: 'string', describe: 'Passwords; {n:4} as above' })
     .option('credentials', { type: 'string', describe: 'CSV file user,password[,domain] (overrides the templates)' })
     .option('domain', { type: 'string', describe: 'SIP domain (default: the target host)' })
-    .option('t1', { type: 'number', default: 500, describe: 'RFC 3261 T1 in ms (Timer E starts here, Timer F = 64*T1)' })
-    .option('t2', { type: 'number', default: 4000, describe: 'RFC 3261 T2 in ms (Timer E cap)' })
-    .option('t4', { type: 'number', default: 5000, describe: 'RFC 3261 T4 in ms (Timer K)' })
-    .option('sockets', { type: 'number', default: 4, describe: 'UDP sockets shared by the agents' })
+    .option('t1', { defaultDescription: '500', type: 'number', describe: 'RFC 3261 T1 in ms (Timer E starts here, Timer F = 64*T1)' })
+    .option('t2', { defaultDescription: '4000', type: 'number', describe: 'RFC 3261 T2 in ms (Timer E cap)' })
+    .option('t4', { defaultDescription: '5000', type: 'number', describe: 'RFC 3261 T4 in ms (Timer K)' })
+    .option('sockets', { defaultDescription: '4', type: 'number', describe: 'UDP sockets shared by the agents' })
     .option('connections', { type: 'number', describe: 'TCP connections (default: one per agent)' })
-    .option('io', { type: 'string', choices: ['auto', 'batch', 'dgram'], default: 'auto', describe: 'UDP I/O: batch = native sendmmsg/recvmmsg with kernel receive timestamps (auto: when built), dgram = node:dgram' })
+    .option('io', { defaultDescription: 'auto', type: 'string', choices: ['auto', 'batch', 'dgram'], describe: 'UDP I/O: batch = native sendmmsg/recvmmsg with kernel receive timestamps (auto: when built), dgram = node:dgram' })
     .option('tick', { type: 'number', describe: 'Batched UDP: the send/receive loop period in ms, 1..50 (default: about 8 arrivals per tick, 1-4 ms; the wait is measured as send lag)' })
-    .option('buffer-bytes', { type: 'number', default: 4 * 1024 * 1024, describe: 'SO_RCVBUF/SO_SNDBUF requested for UDP sockets' })
-    .option('unregister', { type: 'boolean', default: true, describe: 'Unregister (Expires: 0) at the end; --no-unregister to keep bindings' })
+    .option('buffer-bytes', { defaultDescription: '4194304', type: 'number', describe: 'SO_RCVBUF/SO_SNDBUF requested for UDP sockets' })
+    .option('unregister', { defaultDescription: 'true', type: 'boolean', describe: 'Unregister (Expires: 0) at the end; --no-unregister to keep bindings' })
     .option('class-map', { type: 'string', describe: 'Status->class overrides, e.g. 403=throttled,503=overload' })
     .option('user-agent', { type: 'string', describe: 'User-Agent header' })
     .option('json', { type: 'string', describe: 'Write the JSON result (schemaVersion 1) to this file' })
@@ -38,7 +60,91 @@ export function addRunOptions<T>(y: Argv<T>) {
 
 type RunArgs = Awaited<ReturnType<ReturnType<typeof addRunOptions>['parseAsync']>>;
 
-export function toRunRequest(argv: RunArgs): RunRequest {
+export function toRunRequest(given: RunArgs): RunRequest {
+  const argv = withDefaults(given);
+  checkRunFlags(argv);
+  return {
+    ...commonRequest(argv),
+    agents: argv.agents,
+    rate: parseRate(argv.rate, '--rate'),
+    durationMs: parseDurationMs(argv.duration, '--duration'),
+    method: argv.method as RunRequest['method'],
+    expires: argv.expires,
+    userTemplate: argv['user-template'],
+    passwordTemplate: argv['password-template'],
+    t1Ms: argv.t1,
+    t2Ms: argv.t2,
+    t4Ms: argv.t4,
+    sockets: argv.sockets,
+    bufferBytes: argv['buffer-bytes'],
+    unregister: argv.unregister,
+  };
+}
+
+/** Only the flags given on the command line, for a scenario run (rate, duration and method belong to the file). */
+export function toScenarioOverrides(argv: RunArgs): ScenarioOverrides {
+  for (const flag of ['rate', 'duration', 'method'] as const) {
+    if (argv[flag] !== undefined) throw new UsageError(`--${flag} does not apply to a scenario run: its phases set the arrivals (edit the file, or run without it)`);
+  }
+  checkRunFlags({ ...withDefaults(argv), ...definedFlags(argv) });
+  return {
+    ...commonRequest(argv),
+    agents: argv.agents,
+    expires: argv.expires,
+    userTemplate: argv['user-template'],
+    passwordTemplate: argv['password-template'],
+    t1Ms: argv.t1,
+    t2Ms: argv.t2,
+    t4Ms: argv.t4,
+    sockets: argv.sockets,
+    bufferBytes: argv['buffer-bytes'],
+    unregister: argv.unregister,
+  };
+}
+
+function definedFlags(argv: RunArgs): Partial<RunArgs> {
+  return Object.fromEntries(Object.entries(argv).filter(([, v]) => v !== undefined)) as Partial<RunArgs>;
+}
+
+type FilledArgs = RunArgs & {
+  agents: number;
+  rate: string;
+  duration: string;
+  method: string;
+  expires: number;
+  'user-template': string;
+  'password-template': string;
+  t1: number;
+  t2: number;
+  t4: number;
+  sockets: number;
+  io: string;
+  'buffer-bytes': number;
+  unregister: boolean;
+};
+
+function withDefaults(argv: RunArgs): FilledArgs {
+  const d = RUN_DEFAULTS;
+  return {
+    ...argv,
+    agents: argv.agents ?? d.agents,
+    rate: argv.rate ?? d.rate,
+    duration: argv.duration ?? d.duration,
+    method: argv.method ?? d.method,
+    expires: argv.expires ?? d.expires,
+    'user-template': argv['user-template'] ?? DEFAULT_USER_TEMPLATE,
+    'password-template': argv['password-template'] ?? DEFAULT_PASSWORD_TEMPLATE,
+    t1: argv.t1 ?? d.t1,
+    t2: argv.t2 ?? d.t2,
+    t4: argv.t4 ?? d.t4,
+    sockets: argv.sockets ?? d.sockets,
+    io: argv.io ?? d.io,
+    'buffer-bytes': argv['buffer-bytes'] ?? d.bufferBytes,
+    unregister: argv.unregister ?? d.unregister,
+  };
+}
+
+function checkRunFlags(argv: FilledArgs): void {
   const check = (ok: boolean, message: string) => {
     if (!ok) throw new UsageError(message);
   };
@@ -48,6 +154,10 @@ export function toRunRequest(argv: RunArgs): RunRequest {
   check(argv.tick === undefined || (argv.tick >= 1 && argv.tick <= 50), `--tick must be between 1 and 50 ms, got ${argv.tick}`);
   check(Number.isInteger(argv.expires) && argv.expires > 0, `--expires must be a positive integer (seconds)`);
   check(argv.connections === undefined || (Number.isInteger(argv.connections) && argv.connections > 0), `--connections must be a positive integer`);
+}
+
+/** Flags shared by plain and scenario runs, undefined when not given. */
+function commonRequest(argv: RunArgs) {
   let target;
   try {
     target = argv.target ? parseTarget(argv.target) : undefined;
@@ -57,42 +167,33 @@ export function toRunRequest(argv: RunArgs): RunRequest {
   if (target && target.protocol !== 'udp' && target.protocol !== 'tcp') throw new UsageError(`--target: ${target.protocol} is not supported yet (udp and tcp are)`);
   return {
     target,
-    agents: argv.agents,
-    rate: parseRate(argv.rate, '--rate'),
-    durationMs: parseDurationMs(argv.duration, '--duration'),
-    method: argv.method as RunRequest['method'],
-    expires: argv.expires,
-    userTemplate: argv['user-template'],
-    passwordTemplate: argv['password-template'],
     credentialsFile: argv.credentials,
     domain: argv.domain,
-    t1Ms: argv.t1,
-    t2Ms: argv.t2,
-    t4Ms: argv.t4,
-    sockets: argv.sockets,
     connections: argv.connections,
-    bufferBytes: argv['buffer-bytes'],
-    unregister: argv.unregister,
     classMap: argv['class-map'] ? (parseClassMap(argv['class-map'], '--class-map', isOutcomeClass) as RunRequest['classMap']) : undefined,
     userAgent: argv['user-agent'],
     logLevel: argv['log-level'],
-    io: argv.io === 'auto' ? undefined : (argv.io as 'batch' | 'dgram'),
+    io: argv.io === undefined || argv.io === 'auto' ? undefined : (argv.io as 'batch' | 'dgram'),
     tickMs: argv.tick,
   };
 }
 
 export function runCommand(setExit: (code: number) => void): CommandModule {
   return {
-    command: 'run',
+    command: 'run [scenario]',
     describe: 'Drive REGISTER/OPTIONS load at an open-loop rate and report latency and outcome classes',
     builder: (y) => addRunOptions(y),
     handler: async (argv) => {
-      const args = argv as unknown as RunArgs;
-      const request = toRunRequest(args);
+      const args = argv as unknown as RunArgs & { scenario?: string };
+      const prepared = args.scenario ? prepareScenario(loadScenario(args.scenario), toScenarioOverrides(args)) : undefined;
+      const request = prepared ? undefined : toRunRequest(args);
       const interrupt = interruptSignal(() => process.exit(EXIT_INTERRUPTED));
       const progress = progressPrinter(process.stderr);
       try {
-        const outcome = await executeRun(request, { signal: interrupt.signal, onProgress: args.quiet ? undefined : progress.onProgress });
+        const hooks = { signal: interrupt.signal, onProgress: args.quiet ? undefined : progress.onProgress };
+        const outcome = prepared
+          ? await executeScenario(prepared, { ...hooks, onWait: (at) => process.stderr.write(`waiting for the scenario start at ${at.toISOString()} (T0 minus the phases before it); Ctrl-C to give up\n`) })
+          : await executeRun(request!, hooks);
         progress.end();
         setExit(await reportRun(outcome, { json: args.json }));
       } finally {

@@ -10,6 +10,21 @@ import { resolveHost } from '../transport/udp.js';
 import { RunEngine, type MethodMode, type ProgressSample } from './engine.js';
 import { identitiesFromCsv, identitiesFromTemplates, DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE } from './identities.js';
 import { probeTarget } from './probe.js';
+import { HookRunner } from './hooks.js';
+import type { ArrivalPlan } from '../schedule/plan-types.js';
+import type { HookSpec, RetrySpec, ThrottleSpec } from '../scenario/types.js';
+
+/** A scenario run's extra parts (src/run/scenario-run.ts fills them). */
+export interface ScenarioPart {
+  plan: ArrivalPlan;
+  throttle?: ThrottleSpec;
+  retry?: RetrySpec;
+  seed: number;
+  hooks: HookSpec[];
+  /** Kamailio JSON-RPC URL for hooks that give none. */
+  kamailioUrl?: string;
+  meta: { name: string; file: string; description?: string };
+}
 
 export interface RunRequest {
   target?: TargetSpec;
@@ -37,6 +52,7 @@ export interface RunRequest {
   probe?: boolean;
   io?: 'batch' | 'dgram';
   tickMs?: number;
+  scenario?: ScenarioPart;
 }
 
 export interface RunOutcome {
@@ -74,7 +90,9 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
     }
     if (request.probe !== false) await probeTarget(target, Math.max(2000, 4 * request.t1Ms));
 
-    const engine = new RunEngine({
+    let hookRunner: HookRunner | undefined;
+    let hookShiftMs = 0;
+    const engine: RunEngine = new RunEngine({
       target,
       identities: request.agents < identities.length ? identities.slice(0, request.agents) : identities,
       rate: request.rate,
@@ -92,11 +110,39 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
       io: request.io,
       tickMs: request.tickMs,
       signal: hooks.signal,
+      plan: request.scenario?.plan,
+      throttle: request.scenario?.throttle,
+      retry: request.scenario?.retry,
+      seed: request.scenario?.seed,
+      onScheduleStart: request.scenario
+        ? (scheduleStartUs) => {
+            hookRunner = new HookRunner(request.scenario!.hooks, {
+              trunk: trunk ? { configure: (switches) => trunk!.configure(switches) } : undefined,
+              kamailioUrl: request.scenario!.kamailioUrl,
+              log,
+              scheduleStartUs,
+              t0Us: request.scenario!.plan.t0Us,
+              clock: engine.clock,
+            });
+            hookShiftMs = (scheduleStartUs - engine.metrics.startUs) / 1000;
+            hookRunner.start();
+          }
+        : undefined,
       configExtra: { embeddedTrunk: trunk !== undefined, credentialsFile: request.credentialsFile ? true : undefined },
     });
     if (hooks.onProgress) engine.on('progress', hooks.onProgress);
     engine.on('phase', (phase: string) => log.info({ phase }, 'run phase'));
-    const result = await engine.run();
+    let result: RunResult;
+    try {
+      result = await engine.run();
+    } finally {
+      await hookRunner?.stop();
+    }
+    if (request.scenario) {
+      result.scenario = request.scenario.meta;
+      // Hook records are timed from the schedule start; the result's origin is the run start.
+      result.hooks = (hookRunner?.records() ?? []).map((h) => ({ ...h, atMs: h.atMs + hookShiftMs, startedMs: h.startedMs + hookShiftMs, endedMs: h.endedMs + hookShiftMs }));
+    }
     return { result, trunkCounters: trunk?.counters() };
   } finally {
     await trunk?.stop();
