@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { EmbeddedTrunk } from '../trunk/server.js';
 import { startControlApi } from '../trunk/control-api.js';
 import type { TrunkOptions } from '../trunk/config.js';
+import { allowlistEntryError } from '../trunk/allowlist.js';
 import { parseDurationMs, parseLimit, UsageError } from './units.js';
 import { EXIT_OK } from './output.js';
 
@@ -34,6 +35,9 @@ export function serveCommand(setExit: (code: number) => void): CommandModule {
         .option('delay', { type: 'string', describe: 'Added response delay, e.g. 20ms' })
         .option('jitter', { type: 'string', describe: 'Extra uniform random delay, e.g. 10ms' })
         .option('loss', { type: 'number', describe: 'Fraction of requests silently dropped (0..1)' })
+        .option('max-concurrent-challenges', { type: 'number', describe: 'Digest handshakes outstanding at once; over it 403 "Forbidden (concurrent auth limit)"' })
+        .option('challenge-timeout', { type: 'string', default: '4s', describe: 'An unanswered challenge stops counting after this long' })
+        .option('allowlist', { type: 'string', describe: 'Comma list of source addresses/CIDRs let in; others get 403 "IP whitelist"' })
         .option('control-port', { type: 'number', describe: 'HTTP control API on loopback (GET/POST /config, GET /counters, POST /reset)' })
         .option('max-duration', { type: 'string', describe: 'Stop by itself after this long (default: until Ctrl-C)' }),
     handler: async (argv) => {
@@ -103,6 +107,25 @@ export function toTrunkOptions(argv: Record<string, unknown>): TrunkOptions {
     const loss = argv.loss as number;
     if (!(loss >= 0 && loss <= 1)) throw new UsageError(`--loss must be between 0 and 1, got ${loss}`);
     options.lossRate = loss;
+  }
+  if (argv['max-concurrent-challenges'] !== undefined) {
+    const max = argv['max-concurrent-challenges'] as number;
+    if (!(Number.isInteger(max) && max >= 0)) throw new UsageError(`--max-concurrent-challenges must be an integer >= 0, got ${max}`);
+    options.maxConcurrentChallenges = max;
+  }
+  if (argv['challenge-timeout'] !== undefined) {
+    const ms = parseDurationMs(argv['challenge-timeout'] as string, '--challenge-timeout');
+    if (!(ms > 0)) throw new UsageError('--challenge-timeout must be longer than 0');
+    options.challengeTimeoutMs = ms;
+  }
+  if (argv.allowlist !== undefined) {
+    const entries = String(argv.allowlist).split(',').map((e) => e.trim()).filter((e) => e !== '');
+    if (entries.length === 0) throw new UsageError('--allowlist: expected addresses or CIDRs like 127.0.0.1,10.0.0.0/8');
+    for (const entry of entries) {
+      const why = allowlistEntryError(entry);
+      if (why) throw new UsageError(`--allowlist: ${why}`);
+    }
+    options.allowlist = entries;
   }
   return options;
 }
