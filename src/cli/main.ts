@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { runCommand } from './run-command.js';
 import { serveCommand } from './serve-command.js';
 import { demoCommand } from './demo-command.js';
+import { sweepCommand } from './sweep-command.js';
 import { UsageError } from './units.js';
 
 async function main(): Promise<number> {
@@ -14,6 +15,7 @@ async function main(): Promise<number> {
     .command(runCommand((code) => (exitCode = code)))
     .command(serveCommand((code) => (exitCode = code)))
     .command(demoCommand((code) => (exitCode = code)))
+    .command(sweepCommand((code) => (exitCode = code)))
     .demandCommand(1, 'Name a command: run, serve or demo (see --help).')
     .strict()
     .recommendCommands()
