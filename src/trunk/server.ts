@@ -1,9 +1,12 @@
-// The embedded simulated trunk on real sockets: UDP and TCP on the same port. Responses go back to
-// the datagram's source address and port (rport: RFC 3581), or over the connection the request came on.
+// The embedded simulated trunk on real sockets: UDP and TCP on the same port, and optionally TLS, WS
+// and WSS on ports of their own (stream-listeners.ts, ws-listener.ts). Responses go back to the
+// datagram's source address and port (rport: RFC 3581), or over the connection the request came on.
 // Hot path per datagram: parse, decide, build, send; no closure, timer or promise per request. Delayed
 // responses wait in one heap served by a single timer.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
+import type { WebSocket } from 'ws';
 import { realClock } from '../shared/clock.js';
 import { parseSipMessage } from '../sip/parser.js';
 import { StreamFramer } from '../transport/framing.js';
@@ -11,6 +14,15 @@ import { pickSwitches, resolveCredentials, type ResolvedSwitches, type TrunkOpti
 import type { TrunkCounters } from './counters.js';
 import { DelayQueue } from './delay-queue.js';
 import { Registrar } from './registrar.js';
+import {
+  closeServer, listenTls, loadCertificate, plannedListeners, type StreamListenerOptions, type TrunkCertificate, type TrunkTransport,
+} from './stream-listeners.js';
+import { sendWs, WsListener, type WsSource } from './ws-listener.js';
+
+export type { TrunkTransport } from './stream-listeners.js';
+
+/** TrunkOptions with the listeners beyond UDP/TCP (tls, ws, wss) and their certificate. */
+export type TrunkStartOptions = Omit<TrunkOptions, 'transports'> & StreamListenerOptions;
 
 const UDP_BUFFER_BYTES = 8 * 1024 * 1024;
 /** An ephemeral UDP port may be taken for TCP by someone else: try a few fresh ones. */
@@ -20,6 +32,7 @@ interface Held {
   data: Buffer;
   udp: UdpSocket | null;
   conn: Socket | null;
+  ws: WebSocket | null;
   port: number;
   address: string;
 }
@@ -27,12 +40,19 @@ interface Held {
 export class EmbeddedTrunk {
   private udp: UdpSocket | null = null;
   private tcp: Server | null = null;
+  private tls: TlsServer | null = null;
+  private ws: WsListener | null = null;
+  private wss: WsListener | null = null;
+  private certificate: TrunkCertificate | null = null;
   private readonly connections = new Set<Socket>();
   private readonly held = new DelayQueue<Held>();
   private heldTimer: NodeJS.Timeout | null = null;
   private heldTimerDueUs = Infinity;
   private stopped = false;
+  /** The UDP/TCP address (port 0 when neither runs). */
   readonly address: { host: string; port: number };
+  /** Every bound listener, by transport. */
+  readonly addresses: Partial<Record<TrunkTransport, { host: string; port: number }>> = {};
 
   private constructor(
     private readonly registrar: Registrar,
@@ -41,22 +61,42 @@ export class EmbeddedTrunk {
     this.address = { host, port: 0 };
   }
 
-  static async start(opts: TrunkOptions): Promise<EmbeddedTrunk> {
+  static async start(opts: TrunkStartOptions): Promise<EmbeddedTrunk> {
     const host = opts.host ?? '127.0.0.1';
-    const transports = opts.transports ?? ['udp', 'tcp'];
-    if (transports.length === 0 || transports.some((t) => t !== 'udp' && t !== 'tcp')) throw new Error('trunk transports must be udp and/or tcp');
-    const registrar = new Registrar(opts.clock ?? realClock, resolveCredentials(opts), opts.realm ?? host, pickSwitches(opts), opts.seed);
+    const planned = plannedListeners(opts.port, opts);
+    const { transports: _listeners, ...base } = opts; // TrunkOptions knows udp/tcp only
+    const registrar = new Registrar(opts.clock ?? realClock, resolveCredentials(base), opts.realm ?? host, pickSwitches(base), opts.seed);
     const trunk = new EmbeddedTrunk(registrar, host);
-    const attempts = opts.port === 0 && transports.length === 2 ? EPHEMERAL_ATTEMPTS : 1;
+    if (planned.has('tls') || planned.has('wss')) trunk.certificate = loadCertificate(host, opts);
+    const attempts = opts.port === 0 && planned.has('udp') && planned.has('tcp') ? EPHEMERAL_ATTEMPTS : 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        await trunk.listen(host, opts.port, transports);
+        await trunk.listen(host, planned);
         return trunk;
       } catch (err) {
         await trunk.closeSockets();
-        if (attempt >= attempts || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        if (attempt >= attempts || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+          trunk.certificate?.remove();
+          throw err;
+        }
       }
     }
+  }
+
+  /** The certificate of the TLS/WSS listeners (its path is the CA file clients trust), or null. */
+  get tlsCertificate(): { certPath: string; generated: boolean } | null {
+    const c = this.certificate;
+    return c ? { certPath: c.certPath, generated: c.generated } : null;
+  }
+
+  /** Closes every TCP, TLS and WebSocket connection at once (a server restart, as clients see it); returns how many. */
+  dropConnections(): number {
+    let n = this.connections.size;
+    for (const conn of this.connections) conn.destroy();
+    this.connections.clear();
+    n += this.ws?.dropConnections() ?? 0;
+    n += this.wss?.dropConnections() ?? 0;
+    return n;
   }
 
   counters(): TrunkCounters {
@@ -87,10 +127,12 @@ export class EmbeddedTrunk {
     this.heldTimer = null;
     this.held.clear();
     await this.closeSockets();
+    this.certificate?.remove();
   }
 
-  private async listen(host: string, port: number, transports: ('udp' | 'tcp')[]): Promise<void> {
-    if (transports.includes('udp')) {
+  private async listen(host: string, planned: Map<TrunkTransport, number>): Promise<void> {
+    let port = planned.get('udp') ?? planned.get('tcp') ?? 0;
+    if (planned.has('udp')) {
       const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES });
       this.udp = socket;
       await new Promise<void>((resolve, reject) => {
@@ -104,7 +146,7 @@ export class EmbeddedTrunk {
       socket.on('message', (data, rinfo) => this.onDatagram(socket, data, rinfo.address, rinfo.port));
       socket.on('error', () => undefined); // ICMP errors for departed clients: nothing to do
     }
-    if (transports.includes('tcp')) {
+    if (planned.has('tcp')) {
       const server = createServer((conn) => this.onConnection(conn, host));
       this.tcp = server;
       await new Promise<void>((resolve, reject) => {
@@ -116,7 +158,38 @@ export class EmbeddedTrunk {
       });
       port = (server.address() as { port: number }).port;
     }
-    this.address.port = port;
+    if (planned.has('udp') || planned.has('tcp')) this.address.port = port;
+    if (planned.has('udp')) this.addresses.udp = { host, port };
+    if (planned.has('tcp')) this.addresses.tcp = { host, port };
+    const cert = this.certificate;
+    if (planned.has('tls') && cert) {
+      this.tls = await listenTls(host, planned.get('tls') ?? 0, cert, (conn) => this.onConnection(conn, host));
+      this.addresses.tls = { host, port: (this.tls.address() as { port: number }).port };
+    }
+    const onWs = (ws: WebSocket, data: Buffer, source: WsSource): void => this.onWsMessage(ws, data, source);
+    if (planned.has('ws')) {
+      this.ws = await WsListener.start(host, planned.get('ws') ?? 0, null, onWs);
+      this.addresses.ws = { host, port: this.ws.port };
+    }
+    if (planned.has('wss') && cert) {
+      this.wss = await WsListener.start(host, planned.get('wss') ?? 0, cert, onWs);
+      this.addresses.wss = { host, port: this.wss.port };
+    }
+  }
+
+  /** One WebSocket message = one SIP message (RFC 7118), answered on the same connection. */
+  private onWsMessage(ws: WebSocket, data: Buffer, source: WsSource): void {
+    if (isKeepAlive(data)) return;
+    const parsed = parseSipMessage(data);
+    if (!parsed.ok || parsed.message.kind !== 'request') {
+      this.registrar.counters.malformed++;
+      return;
+    }
+    const response = this.registrar.handle(parsed.message, source, true);
+    if (!response) return;
+    const delayMs = this.registrar.lastDelayMs;
+    if (delayMs > 0) this.hold(delayMs, { data: response, udp: null, conn: null, ws, port: 0, address: '' });
+    else sendWs(ws, response);
   }
 
   private onDatagram(socket: UdpSocket, data: Buffer, address: string, port: number): void {
@@ -129,7 +202,7 @@ export class EmbeddedTrunk {
     const response = this.registrar.handle(parsed.message, { host: address, port });
     if (!response) return;
     const delayMs = this.registrar.lastDelayMs;
-    if (delayMs > 0) this.hold(delayMs, { data: response, udp: socket, conn: null, port, address });
+    if (delayMs > 0) this.hold(delayMs, { data: response, udp: socket, conn: null, ws: null, port, address });
     else sendUdp(socket, response, port, address);
   }
 
@@ -151,7 +224,7 @@ export class EmbeddedTrunk {
         const response = this.registrar.handle(parsed.message, source, true);
         if (!response) continue;
         const delayMs = this.registrar.lastDelayMs;
-        if (delayMs > 0) this.hold(delayMs, { data: response, udp: null, conn, port: 0, address: '' });
+        if (delayMs > 0) this.hold(delayMs, { data: response, udp: null, conn, ws: null, port: 0, address: '' });
         else conn.write(response);
       }
       conn.uncork();
@@ -192,12 +265,18 @@ export class EmbeddedTrunk {
     for (const conn of this.connections) conn.destroy();
     this.connections.clear();
     const udp = this.udp;
-    const tcp = this.tcp;
+    const { tcp, tls, ws, wss } = this;
     this.udp = null;
     this.tcp = null;
+    this.tls = null;
+    this.ws = null;
+    this.wss = null;
     await Promise.all([
       udp ? new Promise<void>((resolve) => udp.close(() => resolve())).catch(() => undefined) : undefined,
-      tcp?.listening ? new Promise<void>((resolve) => tcp.close(() => resolve())) : undefined,
+      closeServer(tcp),
+      closeServer(tls),
+      ws?.close(),
+      wss?.close(),
     ]);
   }
 }
@@ -211,6 +290,7 @@ function isKeepAlive(data: Buffer): boolean {
 function sendHeld(h: Held): void {
   if (h.udp) sendUdp(h.udp, h.data, h.port, h.address);
   else if (h.conn && !h.conn.destroyed) h.conn.write(h.data);
+  else if (h.ws) sendWs(h.ws, h.data);
 }
 
 function sendUdp(socket: UdpSocket, data: Buffer, port: number, address: string): void {
