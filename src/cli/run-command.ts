@@ -5,6 +5,8 @@ import { parseTarget } from '../transport/target.js';
 import { executeRun, type RunRequest } from '../run/execute.js';
 import { executeScenario, prepareScenario, type ScenarioOverrides } from '../run/scenario-run.js';
 import { loadScenario } from '../scenario/load.js';
+import { scaleScenario } from '../scenario/scale.js';
+import type { Scenario } from '../scenario/types.js';
 import { DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE } from '../run/identities.js';
 import { parseClassMap, parseDurationMs, parseRate, UsageError } from './units.js';
 import { EXIT_INTERRUPTED, reportRun } from './output.js';
@@ -32,6 +34,7 @@ export const RUN_DEFAULTS = {
 export function addRunOptions<T>(y: Argv<T>) {
   return y
     .positional('scenario', { type: 'string', describe: 'A scenario file (YAML); flags given here override it' })
+    .option('time-scale', { type: 'number', describe: 'Scenario runs: every duration x F and every rate / F (0.1 runs a 10-minute scenario in 1 minute with the same shape)' })
     .option('target', { type: 'string', describe: 'udp:HOST:PORT, tcp:HOST:PORT, udp:[::1]:PORT (default: an embedded trunk started in-process)' })
     .option('agents', { defaultDescription: '100', type: 'number', describe: 'Simulated user agents (distinct identities)' })
     .option('rate', { defaultDescription: '100/s', type: 'string', describe: 'Open-loop arrival rate of operations, e.g. 1000/s' })
@@ -185,7 +188,8 @@ export function runCommand(setExit: (code: number) => void): CommandModule {
     builder: (y) => addRunOptions(y),
     handler: async (argv) => {
       const args = argv as unknown as RunArgs & { scenario?: string };
-      const prepared = args.scenario ? prepareScenario(loadScenario(args.scenario), toScenarioOverrides(args)) : undefined;
+      const prepared = args.scenario ? prepareScenario(loadScenarioScaled(args.scenario, args['time-scale']), toScenarioOverrides(args)) : undefined;
+      if (!args.scenario && args['time-scale'] !== undefined) throw new UsageError('--time-scale applies to a scenario run only');
       const request = prepared ? undefined : toRunRequest(args);
       const interrupt = interruptSignal(() => process.exit(EXIT_INTERRUPTED));
       const progress = progressPrinter(process.stderr);
@@ -201,4 +205,11 @@ export function runCommand(setExit: (code: number) => void): CommandModule {
       }
     },
   };
+}
+
+/** Loads a scenario and applies --time-scale (a bad factor is a usage error). */
+export function loadScenarioScaled(file: string, factor: number | undefined): Scenario {
+  if (factor !== undefined && !(factor > 0 && factor <= 1000)) throw new UsageError(`--time-scale must be > 0 (and <= 1000), got ${factor}`);
+  const scenario = loadScenario(file);
+  return factor === undefined ? scenario : scaleScenario(scenario, factor);
 }

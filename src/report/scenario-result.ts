@@ -1,6 +1,7 @@
 // Result fields a scenario run adds to the JSON result (all optional in RunResult, so plain `run`
 // results stay as they were), and the `sweep` result file. Public contract: add, never rename.
 import type { OutcomeClass } from '../shared/outcome.js';
+import type { KneeBlock } from './knee.js';
 import type { LatencyPair, OperationsBlock, RunResult, SeriesEntry } from './result.js';
 
 /** One phase of the arrival plan: the operations whose arrival belonged to it (retries included). */
@@ -75,6 +76,8 @@ export interface ScenarioResultFields {
   hooks?: HookRecord[];
   attempts?: AttemptsBlock;
   throttle?: ThrottleBlock;
+  /** Step ramps: per plateau failure share and the knee (see src/report/knee.ts). */
+  knees?: KneeBlock[];
   /** In a sweep block: the setting this run used. */
   setting?: SweepSetting;
   /** `--threshold` / the scenario's `thresholds:`, evaluated against this result (src/report/thresholds.ts). */
@@ -111,6 +114,10 @@ export interface SweepRow {
   p50Ms: number;
   p99Ms: number;
   timeToAllRegisteredMs: number | null;
+  /** Arrivals the throttle (or a busy agent) shed, % of attempted. */
+  droppedPct: number;
+  /** Successful operations per second. */
+  okRate: number;
 }
 
 /** `sipstorm sweep --json`: one RunResult per setting (same schema as `run`), plus the table and the pick. */
@@ -121,5 +128,5 @@ export interface SweepResult {
   startedAt: string;
   rows: SweepRow[];
   settings: RunResult[];
-  recommendation: { perAgentRate: number | null; maxRejectRate: number; reason: string };
+  recommendation: { perAgentRate: number | null; retry?: string; maxRejectRate: number; reason: string };
 }

@@ -11,6 +11,7 @@ import { RunEngine, type MethodMode, type ProgressSample } from './engine.js';
 import { identitiesFromCsv, identitiesFromTemplates, DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE } from './identities.js';
 import { probeTarget } from './probe.js';
 import { HookRunner } from './hooks.js';
+import { stepKnees } from '../report/knee.js';
 import type { ArrivalPlan } from '../schedule/plan-types.js';
 import type { HookSpec, RetrySpec, ThrottleSpec } from '../scenario/types.js';
 
@@ -24,6 +25,8 @@ export interface ScenarioPart {
   /** Kamailio JSON-RPC URL for hooks that give none. */
   kamailioUrl?: string;
   meta: { name: string; file: string; description?: string };
+  /** Names of the scenario's step-ramp phases (their plateaus ran as sub-phases): the knee is computed for each. */
+  stepPhases?: string[];
 }
 
 export interface RunRequest {
@@ -140,6 +143,7 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
     }
     if (request.scenario) {
       result.scenario = request.scenario.meta;
+      if (request.scenario.stepPhases?.length && result.phases) result.knees = stepKnees(result.phases, request.scenario.stepPhases);
       // Hook records are timed from the schedule start; the result's origin is the run start.
       result.hooks = (hookRunner?.records() ?? []).map((h) => ({ ...h, atMs: h.atMs + hookShiftMs, startedMs: h.startedMs + hookShiftMs, endedMs: h.endedMs + hookShiftMs }));
     }

@@ -3,7 +3,8 @@
 // execution path as `sipstorm run` (embedded trunk when no target, probe, engine), with SUT hooks
 // armed at the schedule start.
 import type { RunResult } from '../report/result.js';
-import type { Scenario } from '../scenario/types.js';
+import type { PhaseSpec, Scenario } from '../scenario/types.js';
+import { plateauName } from '../report/knee.js';
 import { nextWallClock } from '../schedule/anchor.js';
 import type { ArrivalPlan } from '../schedule/plan-types.js';
 import { buildPlan } from '../schedule/plan.js';
@@ -26,7 +27,8 @@ export interface ScenarioRun {
 /** Resolves overrides and the plan; throws (a ScenarioError/PlanError with file and field) before anything starts. */
 export function prepareScenario(scenario: Scenario, overrides: ScenarioOverrides = {}, now = new Date()): ScenarioRun {
   const agents = overrides.agents ?? scenario.agents.count;
-  const plan = buildPlan({ ...scenario, agents: { ...scenario.agents, count: agents } });
+  const stepPhases = scenario.phases.filter((p) => p.type === 'steps').map((p) => p.name);
+  const plan = buildPlan({ ...scenario, phases: expandSteps(scenario.phases), agents: { ...scenario.agents, count: agents } });
   const t = scenario.transport;
   const request: RunRequest = {
     target: scenario.target !== undefined ? parseTarget(scenario.target) : undefined,
@@ -58,6 +60,7 @@ export function prepareScenario(scenario: Scenario, overrides: ScenarioOverrides
       seed: scenario.seed,
       hooks: scenario.hooks,
       meta: { name: scenario.name, file: scenario.file, description: scenario.description },
+      stepPhases,
     },
   };
   const t0 = scenario.t0;
@@ -73,6 +76,23 @@ export async function executeScenario(prepared: ScenarioRun, hooks: ExecuteHooks
     if (hooks.signal?.aborted) throw new Error('interrupted while waiting for the scenario start; nothing was measured');
   }
   return executeRun(prepared.request, hooks);
+}
+
+/**
+ * A step ramp runs as one constant sub-phase per plateau ("ramp@250/s"), so every plateau's outcomes
+ * are counted exactly by arrival and the knee can be read off the phase blocks.
+ */
+export function expandSteps(phases: readonly PhaseSpec[]): PhaseSpec[] {
+  return phases.flatMap((p): PhaseSpec[] => {
+    if (p.type !== 'steps') return [p];
+    return Array.from({ length: p.steps }, (_, i) => {
+      const rate = p.fromRate + i * p.stepRate;
+      const { steps: _n, stepMs: _s, fromRate: _f, stepRate: _r, type: _t, ...common } = p;
+      return rate > 0
+        ? ({ ...common, type: 'constant', name: plateauName(p.name, rate), durationMs: p.stepMs, rate, ...(i > 0 ? { anchor: undefined } : {}) } as PhaseSpec)
+        : ({ name: plateauName(p.name, 0), type: 'idle', durationMs: p.stepMs } as PhaseSpec);
+    });
+  });
 }
 
 /** The busiest second of the plan: sizes the I/O loop as a constant run at that rate would. */
