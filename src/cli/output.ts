@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { renderSummary } from '../report/table.js';
+import { renderScenarioSummary } from '../report/phase-table.js';
 import type { RunOutcome } from '../run/execute.js';
 
 export const EXIT_OK = 0;
@@ -13,6 +14,7 @@ export const EXIT_INTERRUPTED = 130;
 export async function reportRun(outcome: RunOutcome, opts: { json?: string; quiet?: boolean }): Promise<number> {
   const { result } = outcome;
   process.stdout.write(`${renderSummary(result)}\n`);
+  if (result.phases) process.stdout.write(`${renderScenarioSummary(result)}\n`);
   if (opts.json) {
     mkdirSync(dirname(opts.json), { recursive: true });
     writeFileSync(opts.json, `${JSON.stringify(result, null, 2)}\n`);
