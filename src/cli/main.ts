@@ -4,6 +4,8 @@ import { hideBin } from 'yargs/helpers';
 import { runCommand } from './run-command.js';
 import { serveCommand } from './serve-command.js';
 import { demoCommand } from './demo-command.js';
+import { validateCommand } from './validate-command.js';
+import { schemaCommand } from './schema-command.js';
 import { sweepCommand } from './sweep-command.js';
 import { UsageError } from './units.js';
 
@@ -15,6 +17,8 @@ async function main(): Promise<number> {
     .command(runCommand((code) => (exitCode = code)))
     .command(serveCommand((code) => (exitCode = code)))
     .command(demoCommand((code) => (exitCode = code)))
+    .command(validateCommand((code) => (exitCode = code)))
+    .command(schemaCommand((code) => (exitCode = code)))
     .command(sweepCommand((code) => (exitCode = code)))
     .demandCommand(1, 'Name a command: run, serve or demo (see --help).')
     .strict()
