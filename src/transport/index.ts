@@ -1,18 +1,23 @@
 // The transport factory: the run wiring asks for a transport by target and never names a protocol module.
 import { createTcpTransport } from './tcp.js';
+import { createTlsTransport } from './tls.js';
+import type { TlsClientOptions } from './tls-options.js';
+import { createWsTransport } from './ws.js';
 import type { TargetSpec, Transport, TransportEvents } from './transport.js';
 import { createUdpTransport } from './udp.js';
 import { createUdpBatchTransport } from './udp-batch.js';
 import { udpBatchUnavailableReason } from './native.js';
 
 export interface CreateTransportOptions {
-  /** UDP sockets in the pool, or TCP connections. */
+  /** UDP sockets in the pool, or TCP/TLS/WS/WSS connections. */
   slots: number;
   /** UDP SO_RCVBUF/SO_SNDBUF request (default 4 MiB). */
   bufferBytes?: number;
   connectTimeoutMs?: number;
   /** UDP: `batch` = native sendmmsg/recvmmsg when the addon is built, `dgram` = node:dgram. */
   io?: 'batch' | 'dgram';
+  /** tls and wss: CA file, --insecure, SNI name. */
+  tls?: TlsClientOptions;
 }
 
 export async function createTransport(target: TargetSpec, opts: CreateTransportOptions, events: TransportEvents): Promise<Transport> {
@@ -28,10 +33,14 @@ export async function createTransport(target: TargetSpec, opts: CreateTransportO
     }
     case 'tcp':
       return createTcpTransport({ target, connections: opts.slots, connectTimeoutMs: opts.connectTimeoutMs }, events);
-    default:
-      throw new Error(`transport ${target.protocol} is not supported yet (use udp or tcp): ${target.text}`);
+    case 'tls':
+      return createTlsTransport({ target, connections: opts.slots, connectTimeoutMs: opts.connectTimeoutMs, tls: opts.tls }, events);
+    case 'ws':
+    case 'wss':
+      return createWsTransport({ target, connections: opts.slots, connectTimeoutMs: opts.connectTimeoutMs, tls: opts.tls }, events);
   }
 }
 
 export { parseTarget, isLoopback } from './target.js';
 export type { TargetSpec, Transport, TransportEvents } from './transport.js';
+export type { TlsClientOptions } from './tls-options.js';

@@ -17,6 +17,25 @@ export interface TransportStats {
   reconnects: number;
   /** Bytes that could not be framed into a message (stream transports) or unreadable datagrams. */
   framingErrors: number;
+  /** Stream transports: connection set-up time, connect() to ready (TCP connect / TLS handshake / WS upgrade). */
+  connectUs?: ConnectStats;
+  /** Stream transports: connections that never became ready, by reason (`ECONNREFUSED`, `tls: self-signed certificate`, `ws: 404 Not Found`). */
+  handshakeFailures?: Record<string, number>;
+}
+
+/** Connection set-up times in microseconds; `count` = connections that became ready. */
+export interface ConnectStats {
+  count: number;
+  /** Set-ups that failed (the sum of handshakeFailures). */
+  failures: number;
+  minUs: number;
+  meanUs: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  maxUs: number;
+  /** The whole distribution: compressed base64 HDR histogram ('' when empty). */
+  histogram: string;
 }
 
 export interface TransportEvents {
