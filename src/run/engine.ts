@@ -17,6 +17,7 @@ import { Agent, type AgentHost, type AgentIdentity, type OperationKind } from '.
 import { ClientTransactionLayer } from '../sip/transaction.js';
 import { createTransport } from '../transport/index.js';
 import type { TargetSpec, Transport } from '../transport/transport.js';
+import type { TlsClientOptions } from '../transport/tls-options.js';
 import { TOOL } from './tool.js';
 
 const LOOP_DELAY_RESOLUTION_MS = 10;
@@ -52,6 +53,8 @@ export interface RunOptions {
   io?: 'batch' | 'dgram';
   /** Batched I/O: the one loop's period in ms (sends are up to this late; the lag is measured). */
   tickMs?: number;
+  /** tls/wss targets: CA file, --insecure, SNI. */
+  tls?: TlsClientOptions;
   /** Scenario runs: the precomputed arrival plan replaces the constant rate (rate then only sizes the loop). */
   plan?: ArrivalPlan;
   throttle?: ThrottleSpec;
@@ -123,7 +126,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
     const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
     const slots = opts.target.protocol === 'udp' ? Math.min(opts.sockets, opts.identities.length) : opts.sockets;
-    this.transport = await createTransport(opts.target, { slots, bufferBytes: opts.bufferBytes, io: opts.io ?? autoIo(opts.rate) }, {
+    this.transport = await createTransport(opts.target, { slots, bufferBytes: opts.bufferBytes, io: opts.io ?? autoIo(opts.rate), tls: opts.tls }, {
       onMessage: (data, slot) => this.transactions.handleMessage(data, slot),
       onMessageAt: (data, slot, rxUs) => this.transactions.handleMessage(data, slot, rxUs),
       onSlotError: (slot, reason) => this.transactions.handleSlotError(slot, reason),
@@ -223,7 +226,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
     const cpu = process.cpuUsage(cpuStart);
     const durationMs = (loadEndUs - runStartUs) / 1000;
     const snapshot = metrics.snapshot();
-    return buildRunResult(snapshot, {
+    const result = buildRunResult(snapshot, {
       tool: TOOL,
       target: opts.target.text,
       startedAt,
@@ -251,14 +254,6 @@ export class RunEngine extends EventEmitter implements AgentHost {
         // The histogram holds whole timer periods (>= the 10 ms resolution): the lag is the excess.
         eventLoopLagP99Ms: batched ? undefined : Number.isFinite(loopDelay.percentile(99)) ? Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS) : 0,
       },
-      ...(plan
-        ? {
-            phases: buildPhaseBlocks(plan, this.phaseRecorders, metrics.startUs, this.scheduleStartUs),
-            marks: planMarks(plan, metrics.startUs, this.scheduleStartUs),
-            attempts: flow!.attemptsBlock(this.scheduleStartUs),
-            throttle: flow!.throttleBlock(),
-          }
-        : {}),
       extra: {
         plannedArrivals: source.total,
         dispatchedArrivals: dispatcher.dispatched,
@@ -267,6 +262,13 @@ export class RunEngine extends EventEmitter implements AgentHost {
         transportStats,
       },
     });
+    if (plan) {
+      result.phases = buildPhaseBlocks(plan, this.phaseRecorders, metrics.startUs, this.scheduleStartUs);
+      result.marks = planMarks(plan, metrics.startUs, this.scheduleStartUs);
+      result.attempts = flow!.attemptsBlock(this.scheduleStartUs);
+      result.throttle = flow!.throttleBlock();
+    }
+    return result;
   }
 
   /** DispatchTarget: one open-loop arrival. */

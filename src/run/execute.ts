@@ -7,6 +7,7 @@ import { EmbeddedTrunk } from '../trunk/server.js';
 import type { TrunkOptions } from '../trunk/config.js';
 import type { TargetSpec } from '../transport/transport.js';
 import { resolveHost } from '../transport/udp.js';
+import { withServerName, type TlsClientOptions } from '../transport/tls-options.js';
 import { RunEngine, type MethodMode, type ProgressSample } from './engine.js';
 import { identitiesFromCsv, identitiesFromTemplates, DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE } from './identities.js';
 import { probeTarget } from './probe.js';
@@ -55,6 +56,8 @@ export interface RunRequest {
   probe?: boolean;
   io?: 'batch' | 'dgram';
   tickMs?: number;
+  /** tls/wss targets: `--ca`, `--insecure`, `--sni` (default: the target host when it is a name). */
+  tls?: TlsClientOptions;
   scenario?: ScenarioPart;
 }
 
@@ -112,6 +115,7 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
       userAgent: request.userAgent,
       io: request.io,
       tickMs: request.tickMs,
+      tls: withServerName(request.tls, request.target?.host),
       signal: hooks.signal,
       plan: request.scenario?.plan,
       throttle: request.scenario?.throttle,
