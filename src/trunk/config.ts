@@ -55,6 +55,15 @@ export interface TrunkSwitches {
   challengeTimeoutMs?: number;
   /** Source addresses and CIDRs (IPv4/IPv6) let in; any other source gets 403 "IP whitelist". null = everyone. */
   allowlist?: string[] | null;
+  /**
+   * POST /token during the publish window (tokens.ts): 'unauthorized' -> 401, 'throttled' -> 429 +
+   * Retry-After (tokenRetryAfterS), null -> tokens as usual. Tokens issued before a window's start are
+   * invalid from that start on whatever this says.
+   */
+  tokenFault?: 'unauthorized' | 'throttled' | null;
+  /** Lifetime of a token (s). */
+  tokenTtlS?: number;
+  tokenRetryAfterS?: number;
 }
 
 export interface TrunkOptions extends TrunkSwitches {
@@ -91,6 +100,9 @@ export interface ResolvedSwitches {
   maxConcurrentChallenges: number | null;
   challengeTimeoutMs: number;
   allowlist: string[] | null;
+  tokenFault: 'unauthorized' | 'throttled' | null;
+  tokenTtlS: number;
+  tokenRetryAfterS: number;
 }
 
 export const DEFAULT_SWITCHES: ResolvedSwitches = {
@@ -110,6 +122,9 @@ export const DEFAULT_SWITCHES: ResolvedSwitches = {
   // T2 (RFC 3261: 4 s): a challenge not answered by then is taken as abandoned.
   challengeTimeoutMs: 4_000,
   allowlist: null,
+  tokenFault: null,
+  tokenTtlS: 3600,
+  tokenRetryAfterS: 1,
 };
 
 const SWITCH_KEYS = Object.keys(DEFAULT_SWITCHES) as (keyof ResolvedSwitches)[];
@@ -164,6 +179,9 @@ function validate(s: ResolvedSwitches): void {
   const max = s.maxConcurrentChallenges;
   if (max !== null && !(Number.isInteger(max) && max >= 0)) bad('maxConcurrentChallenges must be an integer >= 0 (null = no limit)');
   if (!(num(s.challengeTimeoutMs) && s.challengeTimeoutMs > 0)) bad('challengeTimeoutMs must be > 0');
+  if (s.tokenFault !== null && s.tokenFault !== 'unauthorized' && s.tokenFault !== 'throttled') bad('tokenFault must be unauthorized, throttled or null');
+  if (!(num(s.tokenTtlS) && s.tokenTtlS > 0)) bad('tokenTtlS must be > 0');
+  if (!(num(s.tokenRetryAfterS) && s.tokenRetryAfterS >= 0)) bad('tokenRetryAfterS must be >= 0');
   if (s.allowlist !== null) {
     if (!Array.isArray(s.allowlist) || s.allowlist.length === 0) bad('allowlist must list at least one address or CIDR (null turns it off)');
     for (const entry of s.allowlist) {
