@@ -20,6 +20,26 @@ import { CHROMIUM_ARGS, chromiumPath } from './helpers/chromium-available.js';
 const executablePath = chromiumPath();
 const HOSTILE = '</script><img src="http://127.0.0.1:9/x.png" onerror="console.error(1)">';
 
+// The page's globals, typed just enough for these checks (the project compiles without the DOM lib).
+// Type assertions vanish when playwright serializes the callbacks, so they run as plain JS in the page.
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+interface Cell {
+  textContent: string | null;
+}
+interface Row extends Cell {
+  className: string;
+  querySelector(sel: string): Cell | null;
+  querySelectorAll(sel: string): ArrayLike<Cell>;
+}
+interface PageGlobals {
+  document: { querySelector(sel: string): Canvas | null };
+  sipstormReport?: { charts: { id: string; uplot: { bbox: { top: number; height: number } } }[] };
+}
+
 interface LoadedPage {
   page: Page;
   consoleErrors: string[];
@@ -35,9 +55,9 @@ function hex(color: string): [number, number, number] {
 async function colourCounts(page: Page, chartId: string, colours: string[]): Promise<number[]> {
   return page.evaluate(
     ({ chartId, rgb }) => {
-      const canvas = document.querySelector<HTMLCanvasElement>(`#${chartId} canvas`);
+      const canvas = (globalThis as unknown as PageGlobals).document.querySelector(`#${chartId} canvas`);
       if (!canvas) throw new Error(`no canvas in #${chartId}`);
-      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       const counts = rgb.map(() => 0);
       for (let i = 0; i < data.length; i += 4) {
         if (data[i + 3] < 200) continue;
@@ -73,7 +93,7 @@ describe.skipIf(!executablePath)('HTML report in headless Chromium', () => {
     });
     page.on('requestfailed', (r) => foreignRequests.push(`failed: ${r.url()}`));
     await page.goto(url, { waitUntil: 'load' });
-    await page.waitForFunction(() => (window as unknown as { sipstormReport?: unknown }).sipstormReport !== undefined);
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).sipstormReport !== undefined);
     return { page, consoleErrors, foreignRequests };
   }
 
@@ -139,11 +159,11 @@ describe.skipIf(!executablePath)('HTML report in headless Chromium', () => {
 
   it('lists 403 with its reason phrase in the totals, and the thresholds', async () => {
     const { page } = await open(renderHtml(buildReportModel(run)), 'totals.html');
-    const rows = await page.$$eval('#run-statuses tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')));
+    const rows = await page.$$eval('#run-statuses tbody tr', (trs) => (trs as unknown as Row[]).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')));
     const row403 = rows.find((cells) => cells[0] === '403');
     expect(row403?.[1]).toBe(forbiddenReason.slice(4));
     expect(Number(row403?.[2].replace(/,/g, ''))).toBe(run.operations.byStatus['403']);
-    const thresholds = await page.$$eval('#run-thresholds tbody tr', (trs) => trs.map((tr) => `${tr.className}:${tr.querySelector('code')?.textContent}`));
+    const thresholds = await page.$$eval('#run-thresholds tbody tr', (trs) => (trs as unknown as Row[]).map((tr) => `${tr.className}:${tr.querySelector('code')?.textContent}`));
     expect(thresholds).toEqual(['failed:count(403)==0', 'passed:p99<5s']);
     await page.close();
   });
@@ -158,10 +178,11 @@ describe.skipIf(!executablePath)('HTML report in headless Chromium', () => {
     // The column at the mark's x is the publish colour over most of the plot height.
     const dark = await page.evaluate(
       ({ x, rgb }) => {
-        const chart = (window as unknown as { sipstormReport: { charts: { id: string; uplot: { bbox: { top: number; height: number } } }[] } }).sipstormReport.charts.find((c) => c.id === 'run-rates')!;
-        const canvas = document.querySelector<HTMLCanvasElement>('#run-rates canvas')!;
+        const page = globalThis as unknown as PageGlobals;
+        const chart = page.sipstormReport!.charts.find((c) => c.id === 'run-rates')!;
+        const canvas = page.document.querySelector('#run-rates canvas')!;
         const { top, height } = chart.uplot.bbox;
-        const column = canvas.getContext('2d')!.getImageData(x, top, 1, height).data;
+        const column = canvas.getContext('2d').getImageData(x, top, 1, height).data;
         let n = 0;
         for (let i = 0; i < column.length; i += 4) if (Math.abs(column[i] - rgb[0]) < 40 && Math.abs(column[i + 1] - rgb[1]) < 40 && Math.abs(column[i + 2] - rgb[2]) < 40) n++;
         return n / height;
@@ -190,7 +211,7 @@ describe.skipIf(!executablePath)('HTML report in headless Chromium', () => {
     expect(consoleErrors).toEqual([]);
     expect(foreignRequests).toEqual([]);
     expect(await page.$$('img')).toHaveLength(0);
-    const rows = await page.$$eval('#sweep-table tbody tr', (trs) => trs.map((tr) => ({ cls: tr.className, cells: Array.from(tr.querySelectorAll('td')).map((td) => td.textContent) })));
+    const rows = await page.$$eval('#sweep-table tbody tr', (trs) => (trs as unknown as Row[]).map((tr) => ({ cls: tr.className, cells: Array.from(tr.querySelectorAll('td')).map((td) => td.textContent) })));
     expect(rows.map((r) => r.cells[2])).toEqual(['0.20 %', '6.50 %']);
     expect(rows.map((r) => r.cells[3])).toEqual(['0.00 %', '12.25 %']);
     expect(rows[0].cls).toBe('recommended');

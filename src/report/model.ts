@@ -209,10 +209,12 @@ export function timelineOf(r: RunResult): TimelineModel {
   return out;
 }
 
-function markKind(name: string, tMs: number, r: RunResult): MarkKind {
-  if (/^t0$/i.test(name) || /publish/i.test(name)) return 'publish';
-  if ((r.phases ?? []).some((p) => p.name === name && Math.abs(num(p.startMs) - tMs) < 1)) return 'phase';
-  return 'mark';
+/** The plan names phase starts "phase:NAME" and the publish "T0"; older or hand-made results may not. */
+function classifyMark(rawName: string, tMs: number, r: RunResult): { name: string; kind: MarkKind } {
+  if (rawName.startsWith('phase:')) return { name: rawName.slice(6), kind: 'phase' };
+  if (/^t0$/i.test(rawName)) return { name: rawName, kind: 'publish' };
+  if ((r.phases ?? []).some((p) => p.name === rawName && Math.abs(num(p.startMs) - tMs) < 1)) return { name: rawName, kind: 'phase' };
+  return { name: rawName, kind: /publish/i.test(rawName) ? 'publish' : 'mark' };
 }
 
 /** Marks from the plan, phase starts not already marked, and hook start times; sorted by time. */
@@ -225,10 +227,10 @@ export function marksOf(r: RunResult): MarkModel[] {
     seen.add(key);
     marks.push(m);
   };
-  for (const m of r.marks ?? []) add({ name: String(m.name), kind: markKind(String(m.name), num(m.tMs), r), tMs: num(m.tMs) });
+  for (const m of r.marks ?? []) add({ ...classifyMark(String(m.name), num(m.tMs), r), tMs: num(m.tMs) });
   for (const p of r.phases ?? []) {
     const startMs = num(p.startMs);
-    if (startMs > 0 && !marks.some((m) => m.tMs === startMs)) add({ name: p.name, kind: 'phase', tMs: startMs });
+    if (!marks.some((m) => m.kind === 'phase' && m.name === p.name)) add({ name: p.name, kind: 'phase', tMs: startMs });
   }
   for (const h of r.hooks ?? []) add({ name: h.name, kind: 'hook', tMs: num(h.startedMs) });
   return marks.sort((a, b) => a.tMs - b.tMs);
