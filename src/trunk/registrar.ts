@@ -24,6 +24,7 @@ import { CounterSet } from './counters.js';
 import { Faults, type Verdict } from './faults.js';
 import { NonceKeeper } from './nonce.js';
 import { ResponseCache } from './response-cache.js';
+import { TokenStore, type TokenAnswer } from './tokens.js';
 
 interface Binding {
   contact: string;
@@ -49,6 +50,8 @@ export class Registrar {
   private switches: ResolvedSwitches;
   private readonly faults: Faults;
   private readonly nonces = new NonceKeeper();
+  /** Login tokens (POST /token): accepted as the user's digest password while valid. */
+  private readonly tokens = new TokenStore();
   private readonly bindings = new Map<string, Binding>();
   /** branch -> answer of recent UDP transactions. */
   private readonly recent = new ResponseCache(RESPONSE_CACHE);
@@ -72,6 +75,7 @@ export class Registrar {
 
   /** Run-time switch change (validated first: a bad patch changes nothing). A new publish window is anchored now. */
   configure(patch: TrunkSwitches): void {
+    this.tokens.noteWindow(this.publishStartUs(), this.clock.nowUs()); // a window that began revokes tokens even if replaced now
     this.switches = applySwitches(this.switches, patch);
     this.faults.update(this.switches, patch, this.clock.nowUs());
   }
@@ -81,7 +85,20 @@ export class Registrar {
     this.counters.reset();
     this.bindings.clear();
     this.recent.clear();
+    this.tokens.clear();
     this.faults.resetLimits(this.clock.nowUs());
+  }
+
+  /** POST /token: a token for the user's configured credentials, or why not (publish window: tokenFault). */
+  issueToken(user: string, password: string): TokenAnswer {
+    const now = this.clock.nowUs();
+    const s = this.switches;
+    const policy = { ttlS: s.tokenTtlS, fault: s.tokenFault, retryAfterS: s.tokenRetryAfterS };
+    return this.tokens.issue(user, password, this.credentials.get(user), now, this.faults.activeWindow(now) !== null, policy);
+  }
+
+  private publishStartUs(): number {
+    return this.switches.publishWindow ? this.faults.windowStartUs() : Infinity;
   }
 
   bindingCount(): number {
@@ -167,7 +184,12 @@ export class Registrar {
     if (!auth || issued < 0 || auth.realm !== this.realm || auth.algorithm !== this.switches.algorithm) return this.challenge(key, now, false);
     if (auth.username !== user) return FORBIDDEN;
     if (now - issued > this.switches.nonceTtlMs * 1000) return this.challenge(key, now, true);
-    return verifyAuthorization(auth, password, method) ? null : FORBIDDEN;
+    if (verifyAuthorization(auth, password, method)) return null;
+    // Not the password: maybe the user's login token. A user who logs in with tokens gets a fresh
+    // challenge (401) for a revoked, expired or superseded one, so the client fetches a new token.
+    this.tokens.noteWindow(this.publishStartUs(), now);
+    const token = this.tokens.check(user, (secret) => verifyAuthorization(auth, secret, method), now);
+    return token === 'valid' ? null : token === 'refused' ? this.challenge(key, now, false) : FORBIDDEN;
   }
 
   /** A 401 (it opens a handshake; a re-challenge of a bad or stale Authorization is never refused). */
