@@ -149,10 +149,11 @@ function literalOf(s: z.core.$ZodType | undefined): unknown {
   return def?.type === 'literal' ? def.values?.[0] : undefined;
 }
 
-/** The closest allowed key within an edit distance of 2, if any. */
+/** The closest allowed key: 1 edit away for short words, 2 for longer ones (a swap of neighbours is 1). */
 export function closest(word: string, candidates: string[]): string | undefined {
+  const limit = word.length <= 4 ? 1 : 2;
   let best: string | undefined;
-  let bestDistance = 3;
+  let bestDistance = limit + 1;
   for (const c of candidates) {
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [c, d];
@@ -160,12 +161,16 @@ export function closest(word: string, candidates: string[]): string | undefined 
   return best;
 }
 
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
 function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 0; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
   }
-  return prev[b.length];
+  return d[a.length][b.length];
 }

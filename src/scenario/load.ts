@@ -62,6 +62,11 @@ function yamlMessage(message: string): string {
   return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
 }
 
+/** Messages echo the bad value ("got ..."); never for a field that may hold a password. */
+function hideSecret(path: PropertyKey[], message: string): string {
+  return path.some((seg) => /pass|secret|token/i.test(String(seg))) ? message.replace(/, got .*$/, '') : message;
+}
+
 interface Source {
   file: string;
   doc: Document;
@@ -72,7 +77,7 @@ interface Source {
 function zodIssues(zodList: readonly z.core.$ZodIssue[], src: Source): ScenarioIssue[] {
   const out: ScenarioIssue[] = [];
   const add = (path: PropertyKey[], message: string, onKey = false) =>
-    out.push({ file: src.file, ...positionOf(src.doc, src.lines, path, onKey), path: formatPath(path), message });
+    out.push({ file: src.file, ...positionOf(src.doc, src.lines, path, onKey), path: formatPath(path), message: hideSecret(path, message) });
   for (const iss of zodList) {
     const path = [...iss.path];
     if (iss.code === 'unrecognized_keys') {

@@ -76,6 +76,10 @@ const replay = z
   .describe('Replays the arrivals of a real incident from a CSV file');
 const idle = z.strictObject({ type: z.literal('idle'), ...base, duration: positiveDuration('How long') }).describe('No arrivals for a while');
 
+function drawsOf(p: { action?: AgentAction; agents?: AgentSelection }, dflt: AgentAction): { action: AgentAction; agents?: AgentSelection } {
+  return { action: p.action ?? dflt, ...(p.agents ? { agents: p.agents } : {}) };
+}
+
 const PHASE_TYPES = ['constant', 'ramp', 'steps', 'poisson', 'burst', 'replay', 'idle'] as const;
 
 /**
@@ -89,19 +93,17 @@ export const phase = z
   })
   .transform((p): PhaseSpec => {
     const common = { name: p.name ?? '', ...(p.anchor ? { anchor: p.anchor } : {}), ...(p.seed !== undefined ? { seed: p.seed } : {}) };
-    const draws = (dflt: AgentAction) =>
-      'action' in p ? { ...common, action: p.action ?? dflt, ...(p.agents ? { agents: p.agents } : {}) } : { ...common, action: dflt };
     switch (p.type) {
       case 'constant':
-        return { type: p.type, ...draws('auto'), durationMs: p.duration, rate: p.rate };
+        return { type: p.type, ...common, ...drawsOf(p, 'auto'), durationMs: p.duration, rate: p.rate };
       case 'ramp':
-        return { type: p.type, ...draws('auto'), durationMs: p.duration, fromRate: p.from, toRate: p.to };
+        return { type: p.type, ...common, ...drawsOf(p, 'auto'), durationMs: p.duration, fromRate: p.from, toRate: p.to };
       case 'steps':
-        return { type: p.type, ...draws('auto'), fromRate: p.from, stepRate: p.step, steps: p.steps, stepMs: p.stepDuration };
+        return { type: p.type, ...common, ...drawsOf(p, 'auto'), fromRate: p.from, stepRate: p.step, steps: p.steps, stepMs: p.stepDuration };
       case 'poisson':
-        return { type: p.type, ...draws('auto'), durationMs: p.duration, rate: p.rate };
+        return { type: p.type, ...common, ...drawsOf(p, 'auto'), durationMs: p.duration, rate: p.rate };
       case 'burst':
-        return { type: p.type, ...draws('login'), windowMs: p.window, jitter: p.jitter ?? { kind: 'uniform' } };
+        return { type: p.type, ...common, ...drawsOf(p, 'login'), windowMs: p.window, jitter: p.jitter ?? { kind: 'uniform' } };
       case 'replay':
         return { type: p.type, ...common, file: p.file, compression: p.compression };
       case 'idle':
