@@ -51,6 +51,7 @@ export function publishResult(): RunResult {
     },
     latencyMs: base.latencyMs,
     series: [],
+    histograms: {},
   });
   return {
     ...base,
