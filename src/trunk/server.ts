@@ -14,6 +14,7 @@ import { pickSwitches, resolveCredentials, type ResolvedSwitches, type TrunkOpti
 import type { TrunkCounters } from './counters.js';
 import { DelayQueue } from './delay-queue.js';
 import { Registrar } from './registrar.js';
+import type { TokenAnswer } from './tokens.js';
 import {
   closeServer, listenTls, loadCertificate, plannedListeners, type StreamListenerOptions, type TrunkCertificate, type TrunkTransport,
 } from './stream-listeners.js';
@@ -115,6 +116,11 @@ export class EmbeddedTrunk {
 
   config(): ResolvedSwitches {
     return this.registrar.config;
+  }
+
+  /** POST /token (token-api.ts): a login token for the user's credentials, or 401 / 429 during the publish window. */
+  issueToken(user: string, password: string): TokenAnswer {
+    return this.registrar.issueToken(user, password);
   }
 
   bindings(): number {
