@@ -1,10 +1,12 @@
 // HTTP control API, loopback only: read counters and switches, change switches while the trunk runs.
 //   GET /counters   GET /config   POST /config (JSON switches; null turns one off)   POST /reset
+//   POST /token (a softphone's login token: token-api.ts)
 // A bad patch answers 400 with the reason and changes nothing.
 import { createServer } from 'node:http';
 import { isIP } from 'node:net';
 import type { EmbeddedTrunk } from './server.js';
 import type { TrunkSwitches } from './config.js';
+import { handleTokenRequest } from './token-api.js';
 
 const MAX_BODY_BYTES = 65_536;
 
@@ -27,6 +29,7 @@ export async function startControlApi(trunk: EmbeddedTrunk, port: number, host =
       trunk.resetCounters();
       return reply(200, { reset: true });
     }
+    if (req.method === 'POST' && req.url === '/token') return handleTokenRequest(req, res, trunk);
     if (req.method === 'POST' && req.url === '/config') {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -45,7 +48,7 @@ export async function startControlApi(trunk: EmbeddedTrunk, port: number, host =
       });
       return;
     }
-    reply(404, { error: 'GET /counters, GET /config, POST /config, POST /reset' });
+    reply(404, { error: 'GET /counters, GET /config, POST /config, POST /reset, POST /token' });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
