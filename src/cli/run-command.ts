@@ -185,9 +185,12 @@ export function runCommand(setExit: (code: number) => void): CommandModule {
   return {
     command: 'run [scenario]',
     describe: 'Drive REGISTER/OPTIONS load at an open-loop rate and report latency and outcome classes',
-    builder: (y) => addRunOptions(y),
+    builder: (y) =>
+      addRunOptions(y)
+        .option('html', { type: 'string', describe: 'Write a self-contained HTML report (charts inlined) to this file' })
+        .option('csv', { type: 'string', describe: 'Write the per-second timeline as CSV to this file' }),
     handler: async (argv) => {
-      const args = argv as unknown as RunArgs & { scenario?: string };
+      const args = argv as unknown as RunArgs & { scenario?: string; html?: string; csv?: string };
       const prepared = args.scenario ? prepareScenario(loadScenarioScaled(args.scenario, args['time-scale']), toScenarioOverrides(args)) : undefined;
       if (!args.scenario && args['time-scale'] !== undefined) throw new UsageError('--time-scale applies to a scenario run only');
       const request = prepared ? undefined : toRunRequest(args);
@@ -199,7 +202,7 @@ export function runCommand(setExit: (code: number) => void): CommandModule {
           ? await executeScenario(prepared, { ...hooks, onWait: (at) => process.stderr.write(`waiting for the scenario start at ${at.toISOString()} (T0 minus the phases before it); Ctrl-C to give up\n`) })
           : await executeRun(request!, hooks);
         progress.end();
-        setExit(await reportRun(outcome, { json: args.json }));
+        setExit(await reportRun(outcome, { json: args.json, html: args.html, csv: args.csv }));
       } finally {
         interrupt.dispose();
       }
