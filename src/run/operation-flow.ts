@@ -54,6 +54,8 @@ export class OperationFlow {
   /** Class of the chain's latest finished attempt (for a chain superseded or stopped while waiting). */
   private readonly lastClass: Uint8Array;
   private readonly timer: Float64Array;
+  /** 1 while a side operation runs during a retry wait; 2 when the retry came due meanwhile. */
+  private readonly side: Uint8Array;
   private readonly wheel: TimerWheel<number>;
   private readonly buckets?: AgentBuckets;
   private readonly gate?: ConcurrencyGate;
@@ -88,6 +90,7 @@ export class OperationFlow {
     this.attempt = new Uint8Array(n);
     this.lastClass = new Uint8Array(n);
     this.timer = new Float64Array(n);
+    this.side = new Uint8Array(n);
     this.bound = new Uint8Array(n);
     this.wheel = new TimerWheel<number>(WHEEL_TICK_US, 1024, opts.startUs);
     const perAgent = opts.throttle?.perAgent;
@@ -113,11 +116,13 @@ export class OperationFlow {
   /** A planned arrival (or a binding refresh) for `agent`. */
   arrival(agent: number, action: number, phase: number, intendedUs: number, nowUs: number): void {
     const state = this.state[agent];
-    if (state === RETRY_WAIT) {
-      // A new request from the plan supersedes a retry still waiting: the old chain ends as it stood.
-      this.wheel.cancel(this.timer[agent]);
-      this.endChain(agent, this.lastClass[agent]);
-    } else if (state !== IDLE) {
+    if (state === RETRY_WAIT && this.side[agent] === 0) {
+      // The agent is only waiting out a backoff: the new request goes out beside it as a one-shot
+      // operation (a softphone keeps pinging while it backs off its REGISTER); the retry keeps its time.
+      this.sideArrival(agent, action, phase, intendedUs, nowUs);
+      return;
+    }
+    if (state !== IDLE) {
       // Never queued silently: the agent could not keep the schedule.
       this.firstByClass[DROPPED]++;
       this.eventualByClass[DROPPED]++;
@@ -135,6 +140,16 @@ export class OperationFlow {
   /** The engine reports the end of an operation this flow started. */
   done(agent: number, cls: OutcomeClass, retryAfterS: number, nowUs: number): void {
     const c = CLASS_INDEX[cls];
+    if (this.side[agent] !== 0) {
+      // A side operation: a chain of its own with one attempt; then the waiting retry, if it came due.
+      const retryDue = this.side[agent] === 2;
+      this.side[agent] = 0;
+      this.firstByClass[c]++;
+      this.eventualByClass[c]++;
+      this.leaveGate(nowUs);
+      if (retryDue) this.admit(agent, nowUs);
+      return;
+    }
     const attempt = this.attempt[agent];
     if (attempt === 1) this.firstByClass[c]++;
     this.lastClass[agent] = c;
@@ -232,20 +247,39 @@ export class OperationFlow {
     this.timer[agent] = NO_TIMER;
     const now = this.advanceNowUs;
     if (this.state[agent] === THROTTLED) this.enterGate(agent, now);
-    else if (this.state[agent] === RETRY_WAIT) this.admit(agent, now);
+    else if (this.state[agent] === RETRY_WAIT) {
+      if (this.side[agent] === 1) this.side[agent] = 2;
+      else this.admit(agent, now);
+    }
   };
+
+  /** A one-shot operation while the agent's chain waits for its retry: no waiting of its own (throttle or cap full -> dropped). */
+  private sideArrival(agent: number, action: number, phase: number, intendedUs: number, nowUs: number): void {
+    const dropped = () => {
+      this.firstByClass[DROPPED]++;
+      this.eventualByClass[DROPPED]++;
+      this.host.recordDropped(agent, action, phase, intendedUs, nowUs);
+    };
+    if (this.buckets && !this.buckets.tryTake(agent, nowUs)) {
+      this.throttleDropped++;
+      return dropped();
+    }
+    if (this.gate && this.gate.inFlight >= this.opts.throttle!.concurrency!.limit) return dropped();
+    if (this.gate) this.gate.tryEnter(agent);
+    this.side[agent] = 1;
+    this.host.startOperation(agent, action, phase, intendedUs, nowUs);
+  }
 
   private admit(agent: number, nowUs: number): void {
     const buckets = this.buckets;
     if (buckets) {
       const perAgent = this.opts.throttle!.perAgent!;
       if (perAgent.whenEmpty === 'drop') {
-        if (buckets.peek(agent, nowUs) > 0) {
+        if (!buckets.tryTake(agent, nowUs)) {
           this.throttleDropped++;
           this.dropChain(agent, nowUs);
           return;
         }
-        buckets.take(agent, nowUs);
       } else {
         const waitUs = buckets.take(agent, nowUs);
         if (waitUs > 0) {
