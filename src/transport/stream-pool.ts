@@ -160,7 +160,9 @@ export function createStreamPool(opts: StreamPoolOptions, events: TransportEvent
   const connectStats = (): ConnectStats => {
     const h = connectHistogram;
     const count = h.totalCount;
-    const at = (p: number): number => (count > 0 ? h.getValueAtPercentile(p) : 0);
+    const max = count > 0 ? h.maxValue : 0;
+    // A percentile is its bucket's highest equivalent value: never report it above the maximum.
+    const at = (p: number): number => (count > 0 ? Math.min(h.getValueAtPercentile(p), max) : 0);
     return {
       count,
       failures: Object.values(handshakeFailures).reduce((a, b) => a + b, 0),
@@ -169,7 +171,7 @@ export function createStreamPool(opts: StreamPoolOptions, events: TransportEvent
       p50Us: at(50),
       p90Us: at(90),
       p99Us: at(99),
-      maxUs: count > 0 ? h.maxValue : 0,
+      maxUs: max,
       histogram: count > 0 ? encodeHistogram(h) : '',
     };
   };
