@@ -4,6 +4,7 @@
 // nothing (the first outcome of a series allocates its histograms once).
 import { OUTCOME_CLASSES, type OutcomeClass } from '../shared/outcome.js';
 import { encodeHistogram, newLatencyHistogram, recordUs, type Histogram } from './histogram.js';
+import { cumulativeBuckets, type BucketCounts, type LiveCounts } from './live-view.js';
 import { emptyHistogramEncoded, emptyMethodCounters, seriesKey, type MetricsSnapshot } from './snapshot.js';
 import { Timeline } from './timeline.js';
 
@@ -114,6 +115,37 @@ export class MetricsRecorder {
     let n = 0;
     for (let i = 0; i < this.seriesCount.length; i++) n += this.seriesCount[i];
     return n;
+  }
+
+  /**
+   * The counters as they stand, for a live reader (Prometheus scrape): walks the typed arrays and the
+   * corrected histograms (cumulative counts at `boundsUs`). Costs only the reader; recording is untouched.
+   */
+  liveCounts(boundsUs: readonly number[]): LiveCounts {
+    const out: LiveCounts = { operations: [], responses: [], sent: [], retransmissions: [], latency: [], boundsUs, sendLagP99Us: 0 };
+    this.methods.forEach((method, m) => {
+      out.sent.push({ method, count: this.sent[m] });
+      out.retransmissions.push({ method, count: this.retrans[m] });
+      let latency: BucketCounts | null = null;
+      for (let c = 0; c < NCLS; c++) {
+        const n = this.seriesCount[m * NCLS + c];
+        if (n === 0) continue;
+        out.operations.push({ method, cls: OUTCOME_CLASSES[c], count: n });
+        const h = this.corrected[m * NCLS + c];
+        if (h) latency = cumulativeBuckets(h, boundsUs, latency ?? undefined);
+      }
+      if (latency) out.latency.push({ method, ...latency });
+      for (let status = 0; status < STATUS_SLOTS; status++) {
+        const n = this.responses[m * STATUS_SLOTS + status];
+        if (n > 0) out.responses.push({ method, status: String(status), count: n });
+      }
+    });
+    for (const [key, n] of this.oddResponses) {
+      const [mi, status] = key.split(':');
+      out.responses.push({ method: this.methods[Number(mi)], status, count: n });
+    }
+    out.sendLagP99Us = this.sendLag.totalCount === 0 ? 0 : this.sendLag.getValueAtPercentile(99);
+    return out;
   }
 
   snapshot(): MetricsSnapshot {
