@@ -94,7 +94,7 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
     } else {
       target = { ...target, host: (await resolveHost(target.host)).address };
     }
-    if (request.probe !== false) await probeTarget(target, Math.max(2000, 4 * request.t1Ms));
+    if (request.probe !== false) await probeTarget(target, Math.max(2000, 4 * request.t1Ms), withServerName(request.tls, request.target?.host));
 
     let hookRunner: HookRunner | undefined;
     let hookShiftMs = 0;

@@ -6,9 +6,11 @@ import { buildRequest } from '../sip/builder.js';
 import { parseSipMessage } from '../sip/parser.js';
 import { newBranch, newCallId, newTag } from '../sip/random.js';
 import type { TargetSpec } from '../transport/transport.js';
+import { createTransport } from '../transport/index.js';
+import type { TlsClientOptions } from '../transport/tls-options.js';
 import { hostForUri } from '../sip/agent.js';
 
-export async function probeTarget(target: TargetSpec, timeoutMs: number): Promise<void> {
+export async function probeTarget(target: TargetSpec, timeoutMs: number, tls?: TlsClientOptions): Promise<void> {
   const ipv6 = target.host.includes(':');
   const localHost = ipv6 ? '::1' : '127.0.0.1';
   const build = (viaProtocol: string, port: number) =>
@@ -82,5 +84,26 @@ export async function probeTarget(target: TargetSpec, timeoutMs: number): Promis
         else resolve();
       }
     });
+  }
+
+  if (target.protocol === 'tls' || target.protocol === 'ws' || target.protocol === 'wss') {
+    // Through the run's own transport: the same TLS options, upgrade and framing the load will use.
+    let settle: (err?: Error) => void = () => undefined;
+    const done = new Promise<void>((resolve, reject) => (settle = (err) => (err ? reject(err) : resolve())));
+    const transport = await createTransport(target, { slots: 1, connectTimeoutMs: timeoutMs, tls }, {
+      onMessage: (data) => {
+        if (parseSipMessage(data).ok) settle();
+      },
+      onSlotError: (_slot, reason) => settle(unusable(reason)),
+    });
+    const deadline = setTimeout(() => settle(unusable(`no SIP response to OPTIONS within ${timeoutMs} ms over ${target.protocol.toUpperCase()}`)), timeoutMs);
+    try {
+      // Port 0 until connected: the builder leaves it out of the Via (a reliable transport answers on the connection).
+      transport.send(0, build(transport.viaProtocol, 0));
+      await done;
+    } finally {
+      clearTimeout(deadline);
+      await transport.close();
+    }
   }
 }
