@@ -11,6 +11,8 @@ import { DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE } from '../run/identit
 import { parseClassMap, parseDurationMs, parseRate, UsageError } from './units.js';
 import { EXIT_INTERRUPTED, reportRun } from './output.js';
 import { interruptSignal, progressPrinter } from './progress.js';
+import { connectSummary } from './connect-summary.js';
+import type { TransportStats } from '../transport/transport.js';
 
 /**
  * Defaults of `run` without a scenario. The options declare none, so an explicit flag can be told
@@ -35,7 +37,7 @@ export function addRunOptions<T>(y: Argv<T>) {
   return y
     .positional('scenario', { type: 'string', describe: 'A scenario file (YAML); flags given here override it' })
     .option('time-scale', { type: 'number', describe: 'Scenario runs: every duration x F and every rate / F (0.1 runs a 10-minute scenario in 1 minute with the same shape)' })
-    .option('target', { type: 'string', describe: 'udp:HOST:PORT, tcp:HOST:PORT, udp:[::1]:PORT (default: an embedded trunk started in-process)' })
+    .option('target', { type: 'string', describe: 'udp:HOST:PORT, tcp:HOST:PORT, tls:HOST:PORT, ws:HOST:PORT[/PATH], wss:HOST:PORT[/PATH], udp:[::1]:PORT (default: an embedded trunk started in-process)' })
     .option('agents', { defaultDescription: '100', type: 'number', describe: 'Simulated user agents (distinct identities)' })
     .option('rate', { defaultDescription: '100/s', type: 'string', describe: 'Open-loop arrival rate of operations, e.g. 1000/s' })
     .option('duration', { defaultDescription: '10s', type: 'string', describe: 'How long arrivals are generated, e.g. 30s, 2m' })
@@ -49,7 +51,10 @@ export function addRunOptions<T>(y: Argv<T>) {
     .option('t2', { defaultDescription: '4000', type: 'number', describe: 'RFC 3261 T2 in ms (Timer E cap)' })
     .option('t4', { defaultDescription: '5000', type: 'number', describe: 'RFC 3261 T4 in ms (Timer K)' })
     .option('sockets', { defaultDescription: '4', type: 'number', describe: 'UDP sockets shared by the agents' })
-    .option('connections', { type: 'number', describe: 'TCP connections (default: one per agent)' })
+    .option('connections', { type: 'number', describe: 'TCP/TLS/WS/WSS connections (default: one per agent)' })
+    .option('ca', { type: 'string', describe: 'tls/wss: PEM file of the certificate(s) to trust (e.g. the one `sipstorm serve` prints)' })
+    .option('insecure', { type: 'boolean', describe: 'tls/wss: do not check the server certificate (self-signed lab servers)' })
+    .option('sni', { type: 'string', describe: 'tls/wss: server name sent in SNI and checked in the certificate (default: the target host when it is a name)' })
     .option('io', { defaultDescription: 'auto', type: 'string', choices: ['auto', 'batch', 'dgram'], describe: 'UDP I/O: batch = native sendmmsg/recvmmsg with kernel receive timestamps (auto: when built), dgram = node:dgram' })
     .option('tick', { type: 'number', describe: 'Batched UDP: the send/receive loop period in ms, 1..50 (default: about 8 arrivals per tick, 1-4 ms; the wait is measured as send lag)' })
     .option('buffer-bytes', { defaultDescription: '4194304', type: 'number', describe: 'SO_RCVBUF/SO_SNDBUF requested for UDP sockets' })
@@ -167,7 +172,6 @@ function commonRequest(argv: RunArgs) {
   } catch (err) {
     throw new UsageError(`--target: ${(err as Error).message}`);
   }
-  if (target && target.protocol !== 'udp' && target.protocol !== 'tcp') throw new UsageError(`--target: ${target.protocol} is not supported yet (udp and tcp are)`);
   return {
     target,
     credentialsFile: argv.credentials,
@@ -178,7 +182,17 @@ function commonRequest(argv: RunArgs) {
     logLevel: argv['log-level'],
     io: argv.io === undefined || argv.io === 'auto' ? undefined : (argv.io as 'batch' | 'dgram'),
     tickMs: argv.tick,
+    tls: tlsFlags(argv, target),
   };
+}
+
+/** --ca, --insecure, --sni: only for targets that speak TLS (given elsewhere they would silently do nothing). */
+function tlsFlags(argv: RunArgs, target: RunRequest['target']): RunRequest['tls'] {
+  const given = (['ca', 'insecure', 'sni'] as const).filter((f) => argv[f] !== undefined);
+  if (given.length === 0) return undefined;
+  if (target && target.protocol !== 'tls' && target.protocol !== 'wss') throw new UsageError(`--${given[0]} applies to tls: and wss: targets, not ${target.protocol}:`);
+  if (argv.sni !== undefined && !/^[a-z0-9.-]+$/i.test(argv.sni)) throw new UsageError(`--sni must be a host name, got "${argv.sni}"`);
+  return { caFile: argv.ca, insecure: argv.insecure, servername: argv.sni };
 }
 
 export function runCommand(setExit: (code: number) => void): CommandModule {
@@ -202,6 +216,8 @@ export function runCommand(setExit: (code: number) => void): CommandModule {
           ? await executeScenario(prepared, { ...hooks, onWait: (at) => process.stderr.write(`waiting for the scenario start at ${at.toISOString()} (T0 minus the phases before it); Ctrl-C to give up\n`) })
           : await executeRun(request!, hooks);
         progress.end();
+        const connections = connectSummary(outcome.result.extra.transportStats as TransportStats | undefined);
+        if (connections) process.stderr.write(`${connections}\n`);
         setExit(await reportRun(outcome, { json: args.json, html: args.html, csv: args.csv }));
       } finally {
         interrupt.dispose();
