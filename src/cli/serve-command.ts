@@ -1,6 +1,7 @@
 // `sipstorm serve`: the embedded simulated trunk, standalone, with its fault switches and control API.
 import type { CommandModule } from 'yargs';
-import { EmbeddedTrunk } from '../trunk/server.js';
+import { EmbeddedTrunk, type TrunkStartOptions } from '../trunk/server.js';
+import { addListenerOptions, describeListeners, toListenerOptions } from './serve-listeners.js';
 import { startControlApi } from '../trunk/control-api.js';
 import type { TrunkOptions } from '../trunk/config.js';
 import { allowlistEntryError } from '../trunk/allowlist.js';
@@ -12,12 +13,12 @@ const ALGORITHMS = ['MD5', 'MD5-sess', 'SHA-256', 'SHA-256-sess', 'SHA-512-256',
 export function serveCommand(setExit: (code: number) => void): CommandModule {
   return {
     command: 'serve',
-    describe: 'Run the embedded simulated trunk (registrar + OPTIONS responder over UDP and TCP)',
+    describe: 'Run the embedded simulated trunk (registrar + OPTIONS responder over UDP, TCP, TLS, WS, WSS)',
     builder: (y) =>
-      y
+      addListenerOptions(y)
         .option('port', { type: 'number', default: 5060, describe: 'UDP and TCP port (0 = any free port)' })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to bind (loopback by default; ::1 for IPv6)' })
-        .option('transports', { type: 'string', default: 'udp,tcp', describe: 'Comma list of udp,tcp' })
+        .option('transports', { type: 'string', default: 'udp,tcp', describe: 'Comma list of udp,tcp,tls,ws,wss (tls/ws/wss also turn on with their --*-port)' })
         .option('users', { type: 'number', default: 1000, describe: 'Accept agent0000.. / secret0000.. for this many users' })
         .option('realm', { type: 'string', describe: 'Digest realm (default: the host)' })
         .option('auth', { type: 'boolean', default: true, describe: 'Challenge REGISTER with digest (--no-auth to accept all)' })
@@ -44,9 +45,8 @@ export function serveCommand(setExit: (code: number) => void): CommandModule {
       const options = toTrunkOptions(argv as unknown as Record<string, unknown>);
       const trunk = await EmbeddedTrunk.start(options);
       const control = argv['control-port'] !== undefined ? await startControlApi(trunk, argv['control-port'] as number) : undefined;
-      const { host, port } = trunk.address;
       process.stdout.write(
-        `sipstorm trunk listening on ${(options.transports ?? ['udp', 'tcp']).join('+')} ${host.includes(':') ? `[${host}]` : host}:${port}` +
+        `sipstorm trunk listening on ${describeListeners(trunk)}` +
           `${control ? `, control API http://127.0.0.1:${control.port}` : ''} (${options.users} users)\n`,
       );
       const maxMs = argv['max-duration'] ? parseDurationMs(argv['max-duration'] as string, '--max-duration') : 0;
@@ -65,16 +65,14 @@ export function serveCommand(setExit: (code: number) => void): CommandModule {
   };
 }
 
-export function toTrunkOptions(argv: Record<string, unknown>): TrunkOptions {
+export function toTrunkOptions(argv: Record<string, unknown>): TrunkStartOptions {
   const users = argv.users as number;
   if (!Number.isInteger(users) || users < 1) throw new UsageError(`--users must be a positive integer, got ${users}`);
-  const transports = String(argv.transports ?? 'udp,tcp').split(',').map((t) => t.trim());
-  for (const t of transports) if (t !== 'udp' && t !== 'tcp') throw new UsageError(`--transports: unknown transport "${t}" (udp, tcp)`);
   const retryAfterS = argv['retry-after'] as number | undefined;
-  const options: TrunkOptions = {
+  const options: TrunkStartOptions = {
+    ...toListenerOptions(argv),
     host: argv.host as string,
     port: argv.port as number,
-    transports: transports as ('udp' | 'tcp')[],
     users,
     realm: argv.realm as string | undefined,
     auth: argv.auth as boolean,
