@@ -1,47 +1,38 @@
-// `sipstorm demo` (npm start): ~200 agents register, refresh and ping the embedded trunk for ~20 s.
+// `sipstorm demo` (npm start): the Friday-publish scenario against an embedded trunk, compressed in
+// time (the same shape in ~20 s), then the summary per phase.
+import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
-import { executeRun } from '../run/execute.js';
-import { DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE } from '../run/identities.js';
+import { executeScenario, prepareScenario } from '../run/scenario-run.js';
 import { EXIT_INTERRUPTED, reportRun } from './output.js';
 import { interruptSignal, progressPrinter } from './progress.js';
-import { parseDurationMs } from './units.js';
+import { loadScenarioScaled } from './run-command.js';
+
+/** The bundled scenario, found from this module (src/cli or dist/src/cli) whatever the working directory. */
+const FRIDAY_PUBLISH = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../scenarios/friday-publish.yaml' : '../../scenarios/friday-publish.yaml', import.meta.url));
 
 export function demoCommand(setExit: (code: number) => void): CommandModule {
   return {
     command: 'demo',
-    describe: 'Demo: 200 agents register (digest), refresh and ping an embedded trunk for 20 s',
+    describe: 'Demo: the Friday schedule-publish collision (scenarios/friday-publish.yaml) against an embedded trunk, in ~20 s',
     builder: (y) =>
       y
         .option('agents', { type: 'number', default: 200 })
-        .option('duration', { type: 'string', default: '20s' })
-        .option('json', { type: 'string', describe: 'Also write the JSON result here' }),
+        .option('time-scale', { type: 'number', default: 0.15, describe: 'Time compression of the scenario (1 = as written: 140 s)' })
+        .option('json', { type: 'string', describe: 'Also write the JSON result here' })
+        .option('quiet', { type: 'boolean', default: false }),
     handler: async (argv) => {
       const agents = argv.agents as number;
+      const scale = argv['time-scale'] as number;
       process.stderr.write(
-        `demo: ${agents} agents against an embedded trunk on loopback UDP: each logs in with digest auth, ` +
-          `refreshes its 10 s registration and sends OPTIONS pings, 100 operations/s\n`,
+        `demo: ${agents} agents log in (digest) to an embedded trunk on loopback UDP and keep their bindings fresh; ` +
+          `at T0 the WFM schedule is published: for a while the trunk refuses every old nonce with 403, ` +
+          `80% of the agents log in again, the rest keep refreshing. Scenario ${FRIDAY_PUBLISH}, time x${scale}.\n`,
       );
+      const prepared = prepareScenario(loadScenarioScaled(FRIDAY_PUBLISH, scale), { agents });
       const interrupt = interruptSignal(() => process.exit(EXIT_INTERRUPTED));
       const progress = progressPrinter(process.stderr);
       try {
-        const outcome = await executeRun(
-          {
-            agents,
-            rate: 100,
-            durationMs: parseDurationMs(argv.duration as string, '--duration'),
-            method: 'auto',
-            expires: 10,
-            userTemplate: DEFAULT_USER_TEMPLATE,
-            passwordTemplate: DEFAULT_PASSWORD_TEMPLATE,
-            t1Ms: 500,
-            t2Ms: 4000,
-            t4Ms: 5000,
-            sockets: 4,
-            unregister: true,
-            trunk: { minExpires: 5 },
-          },
-          { signal: interrupt.signal, onProgress: progress.onProgress },
-        );
+        const outcome = await executeScenario(prepared, { signal: interrupt.signal, onProgress: argv.quiet ? undefined : progress.onProgress });
         progress.end();
         setExit(await reportRun(outcome, { json: argv.json as string | undefined }));
       } finally {
