@@ -11,6 +11,7 @@ import { withServerName, type TlsClientOptions } from '../transport/tls-options.
 import { RunEngine, type MethodMode, type ProgressSample } from './engine.js';
 import { identitiesFromCsv, identitiesFromTemplates, DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE } from './identities.js';
 import { probeTarget } from './probe.js';
+import { executeSoftphoneRun } from './softphone-run.js';
 import { HookRunner } from './hooks.js';
 import { stepKnees } from '../report/knee.js';
 import type { ArrivalPlan } from '../schedule/plan-types.js';
@@ -59,6 +60,10 @@ export interface RunRequest {
   /** tls/wss targets: `--ca`, `--insecure`, `--sni` (default: the target host when it is a name). */
   tls?: TlsClientOptions;
   scenario?: ScenarioPart;
+  /** `softphone`: sip.js agents over ws/wss (src/run/softphone-run.ts); default `core`. */
+  agentKind?: 'core' | 'softphone';
+  /** Softphones: POST credentials here for a token before registering; `embedded`: the embedded trunk's. */
+  tokenUrl?: string;
 }
 
 export interface RunOutcome {
@@ -73,6 +78,7 @@ export interface ExecuteHooks {
 }
 
 export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}): Promise<RunOutcome> {
+  if (request.agentKind === 'softphone') return executeSoftphoneRun(request, hooks);
   const log = createLogger(request.logLevel ?? 'warn');
   let trunk: EmbeddedTrunk | undefined;
   let target = request.target;
