@@ -8,6 +8,7 @@ import { validateCommand } from './validate-command.js';
 import { schemaCommand } from './schema-command.js';
 import { sweepCommand } from './sweep-command.js';
 import { reportCommand } from './report-command.js';
+import { mergeCommand } from './merge-command.js';
 import { UsageError } from './units.js';
 
 async function main(): Promise<number> {
@@ -22,6 +23,7 @@ async function main(): Promise<number> {
     .command(schemaCommand((code) => (exitCode = code)))
     .command(sweepCommand((code) => (exitCode = code)))
     .command(reportCommand((code) => (exitCode = code)))
+    .command(mergeCommand((code) => (exitCode = code)))
     .demandCommand(1, 'Name a command: run, serve or demo (see --help).')
     .strict()
     .recommendCommands()
