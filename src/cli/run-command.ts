@@ -61,6 +61,8 @@ export function addRunOptions<T>(y: Argv<T>) {
     .option('unregister', { defaultDescription: 'true', type: 'boolean', describe: 'Unregister (Expires: 0) at the end; --no-unregister to keep bindings' })
     .option('class-map', { type: 'string', describe: 'Status->class overrides, e.g. 403=throttled,503=overload' })
     .option('user-agent', { type: 'string', describe: 'User-Agent header' })
+    .option('agent-kind', { type: 'string', choices: ['core', 'softphone'], describe: 'core (default): sipstorm\'s own UDP/TCP/TLS/WS agents; softphone: sip.js UserAgent + Registerer per agent over ws:/wss: (a browser softphone, REGISTER only)' })
+    .option('token-url', { type: 'string', describe: 'Softphones: POST {user, password} here for a token before each (re)login, the token is the digest password; "embedded" = the embedded trunk\'s POST /token' })
     .option('json', { type: 'string', describe: 'Write the JSON result (schemaVersion 1) to this file' })
     .option('quiet', { type: 'boolean', default: false, describe: 'No progress line' })
     .option('log-level', { type: 'string', default: 'warn', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] });
@@ -183,7 +185,22 @@ function commonRequest(argv: RunArgs) {
     io: argv.io === undefined || argv.io === 'auto' ? undefined : (argv.io as 'batch' | 'dgram'),
     tickMs: argv.tick,
     tls: tlsFlags(argv, target),
+    ...softphoneFlags(argv, target),
   };
+}
+
+/** --agent-kind, --token-url (softphones speak SIP over WebSocket only, and only they take a token). */
+function softphoneFlags(argv: RunArgs, target: RunRequest['target']): Pick<RunRequest, 'agentKind' | 'tokenUrl'> {
+  const kind = argv['agent-kind'] as RunRequest['agentKind'];
+  const tokenUrl = argv['token-url'];
+  if (kind !== 'softphone') {
+    if (tokenUrl !== undefined) throw new UsageError('--token-url applies to --agent-kind softphone');
+    return { agentKind: kind };
+  }
+  if (target && target.protocol !== 'ws' && target.protocol !== 'wss') throw new UsageError(`--agent-kind softphone needs a ws: or wss: target, not ${target.protocol}:`);
+  if (tokenUrl !== undefined && tokenUrl !== 'embedded' && !/^https?:\/\/[^\s]+$/i.test(tokenUrl)) throw new UsageError(`--token-url must be an http(s) URL or "embedded", got "${tokenUrl}"`);
+  if (tokenUrl === 'embedded' && target) throw new UsageError('--token-url embedded needs the embedded trunk (leave out --target)');
+  return { agentKind: kind, tokenUrl };
 }
 
 /** --ca, --insecure, --sni: only for targets that speak TLS (given elsewhere they would silently do nothing). */
