@@ -57,14 +57,15 @@ const SCRIPT = String.raw`
   function positive(arr) { return arr.map(function (v) { return v != null && v > 0 ? v : null; }); }
 
   // Vertical lines for T0 / hooks / phase starts; positions kept on the container for the tests. The
-  // publish line is drawn last (on top); labels that would overlap go to the next row down.
+  // publish line is drawn last (on top). Marks within a few pixels share one label; labels that would
+  // overlap go one row down. uPlot leaves its own text alignment on the context: set ours explicitly.
   var DRAW_ORDER = { phase: 0, mark: 1, hook: 2, publish: 3 };
-  function marksPlugin(marks, container) {
+  function marksPlugin(marks, container, withLabels) {
     var ordered = marks.slice().sort(function (a, b) { return (DRAW_ORDER[a.kind] || 0) - (DRAW_ORDER[b.kind] || 0); });
     return {
       hooks: {
         draw: [function (u) {
-          var ctx = u.ctx, top = u.bbox.top, h = u.bbox.height, drawn = [], rows = [];
+          var ctx = u.ctx, top = u.bbox.top, h = u.bbox.height, drawn = [];
           var dpr = window.devicePixelRatio || 1;
           ctx.save();
           ordered.forEach(function (m) {
@@ -77,26 +78,47 @@ const SCRIPT = String.raw`
             drawn.push({ name: m.name, kind: m.kind, x: x });
           });
           ctx.setLineDash([]);
-          // Labels after every line, left to right, so no line crosses a label.
-          drawn.slice().sort(function (a, b) { return a.x - b.x; }).forEach(function (m) {
-            var label = m.kind === 'publish' ? m.name + ' (publish)' : m.name;
-            ctx.font = (m.kind === 'publish' ? 'bold ' : '') + Math.round(11 * dpr) + 'px system-ui, sans-serif';
-            var tw = ctx.measureText(label).width;
-            var lx = Math.min(m.x + 4 * dpr, u.bbox.left + u.bbox.width - tw - 4 * dpr);
-            var row = 0;
-            while (rows[row] !== undefined && rows[row] > lx - 4 * dpr) row++;
-            rows[row] = lx + tw;
-            var ly = top + (2 + row * 16) * dpr;
-            ctx.fillStyle = 'rgba(255,255,255,0.85)';
-            ctx.fillRect(lx - 2 * dpr, ly, tw + 4 * dpr, 14 * dpr);
-            ctx.fillStyle = MARK_COLORS[m.kind] || MARK_COLORS.mark;
-            ctx.fillText(label, lx, ly + 11 * dpr);
-          });
+          if (withLabels) drawLabels(u, ctx, groupMarks(drawn, 4 * dpr), dpr);
           ctx.restore();
           container.dataset.marks = JSON.stringify(drawn);
         }],
       },
     };
+  }
+
+  function groupMarks(drawn, near) {
+    var groups = [];
+    drawn.slice().sort(function (a, b) { return a.x - b.x || (DRAW_ORDER[b.kind] || 0) - (DRAW_ORDER[a.kind] || 0); }).forEach(function (m) {
+      var g = groups[groups.length - 1];
+      if (!g || m.x - g.x > near) groups.push(g = { x: m.x, kind: m.kind, names: [] });
+      if ((DRAW_ORDER[m.kind] || 0) > (DRAW_ORDER[g.kind] || 0)) g.kind = m.kind;
+      var name = m.kind === 'publish' ? m.name + ' (publish)' : m.name;
+      if (g.names.indexOf(name) < 0) g.names.push(name);
+    });
+    groups.forEach(function (g) {
+      g.names.sort(function (a, b) { return (b.indexOf('(publish)') >= 0) - (a.indexOf('(publish)') >= 0); });
+    });
+    return groups;
+  }
+
+  function drawLabels(u, ctx, groups, dpr) {
+    var rows = [];
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'alphabetic';
+    groups.forEach(function (g) {
+      var label = g.names.join(' · ');
+      ctx.font = (g.kind === 'publish' ? 'bold ' : '') + Math.round(11 * dpr) + 'px system-ui, sans-serif';
+      var tw = ctx.measureText(label).width;
+      var lx = Math.max(u.bbox.left + 2 * dpr, Math.min(g.x + 4 * dpr, u.bbox.left + u.bbox.width - tw - 4 * dpr));
+      var row = 0;
+      while (rows[row] !== undefined && rows[row] > lx - 6 * dpr) row++;
+      rows[row] = lx + tw;
+      var ly = u.bbox.top + (2 + row * 16) * dpr;
+      ctx.fillStyle = 'rgba(255,255,255,0.85)';
+      ctx.fillRect(lx - 2 * dpr, ly, tw + 4 * dpr, 14 * dpr);
+      ctx.fillStyle = MARK_COLORS[g.kind] || MARK_COLORS.mark;
+      ctx.fillText(label, lx, ly + 11 * dpr);
+    });
   }
 
   function timeAxis() {
@@ -138,7 +160,7 @@ const SCRIPT = String.raw`
       scales: { x: { time: false } },
       series: series,
       axes: [timeAxis(), { label: 'operations / s', size: 60 }],
-      plugins: [marksPlugin(run.marks, container)],
+      plugins: [marksPlugin(run.marks, container, true)],
     }, [xs].concat(cum.map(function (s) { return s.values; })));
   }
 
@@ -158,7 +180,7 @@ const SCRIPT = String.raw`
       scales: { x: { time: false, range: [0, tl.t.length] }, y: { distr: 3 } },
       series: series,
       axes: [timeAxis(), { label: 'latency (corrected)', size: 70, values: function (u, s) { return s.map(fmtAxisMs); } }],
-      plugins: [marksPlugin(run.marks, container)],
+      plugins: [marksPlugin(run.marks, container, false)],
     }, data);
   }
 

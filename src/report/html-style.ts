@@ -19,12 +19,13 @@ figcaption span { color: var(--muted); font-size: 12px; margin-left: 6px; }
 @media (max-width: 900px) { .grid2 { grid-template-columns: 1fr; } }
 .kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(120px, 1fr)); gap: 10px; margin: 4px 0 8px; }
 .kpi { background: var(--soft); border-radius: 6px; padding: 8px 10px; border-left: 4px solid #c7ccd4; }
-.kpi span { display: block; color: var(--muted); font-size: 12px; }
+.kpi span { display: block; color: var(--muted); font-size: 12px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .kpi b { font-size: 18px; font-variant-numeric: tabular-nums; }
 .kpi.ok { border-left-color: #3a9d5d; } .kpi.bad { border-left-color: #d62728; } .kpi.warn { border-left-color: #ff8c1a; }
-table { border-collapse: collapse; width: 100%; margin: 4px 0 8px; font-variant-numeric: tabular-nums; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; margin: 4px 0 8px; font-size: 13px; font-variant-numeric: tabular-nums; }
 caption { text-align: left; color: var(--muted); font-size: 12px; padding-bottom: 4px; }
-th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th, td { padding: 4px 6px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { font-weight: 600; font-size: 12px; color: var(--muted); white-space: nowrap; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 tr.noresp td { color: var(--muted); font-style: italic; }

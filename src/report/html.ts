@@ -51,7 +51,7 @@ function renderCell(c: Cell, tag: 'td' | 'th'): string {
 function table(id: string, headers: Cell[], rows: { cells: Cell[]; cls?: string }[], caption?: string): string {
   const head = `<thead><tr>${headers.map((h) => renderCell(h, 'th')).join('')}</tr></thead>`;
   const body = rows.map((r) => `<tr${r.cls ? ` class="${r.cls}"` : ''}>${r.cells.map((c) => renderCell(c, 'td')).join('')}</tr>`).join('\n');
-  return `<table id="${id}">${caption ? `<caption>${escapeHtml(caption)}</caption>` : ''}${head}<tbody>\n${body}\n</tbody></table>`;
+  return `<div class="scroll"><table id="${id}">${caption ? `<caption>${escapeHtml(caption)}</caption>` : ''}${head}<tbody>\n${body}\n</tbody></table></div>`;
 }
 
 function swatch(cls: keyof typeof CLASS_COLORS | string): Cell {
@@ -73,13 +73,19 @@ function kpis(run: RunModel): string {
     ['p99 (corrected)', ms(t.latencyMs?.corrected?.p99 ?? 0)],
     ['achieved rate', `${t.achievedRate.toFixed(1)} /s`],
   ];
+  const recovery = run.attempts?.recoveryMs;
+  if (recovery !== undefined) items.push(['recovery from T0', recovery === null ? 'never' : seconds(recovery), recovery === null ? 'bad' : undefined]);
   return `<div class="kpis">${items.map(([label, value, tone]) => `<div class="kpi${tone ? ` ${tone}` : ''}"><span>${escapeHtml(label)}</span><b>${escapeHtml(value)}</b></div>`).join('')}</div>`;
 }
+
+const MARK_LABELS: Record<MarkModel['kind'], string> = { publish: '', phase: 'phase', hook: 'hook', mark: 'mark' };
 
 function markList(marks: MarkModel[]): string {
   if (marks.length === 0) return '';
   const items = marks.map(
-    (m) => `<li data-mark-kind="${m.kind}" data-t-ms="${m.tMs}"><span class="line" style="border-color:${MARK_COLORS[m.kind]}"></span>${escapeHtml(m.name)}${m.kind === 'publish' ? ' (publish)' : ''} at ${seconds(m.tMs)}</li>`,
+    (m) =>
+      `<li data-mark-kind="${m.kind}" data-t-ms="${m.tMs}"><span class="line" style="border-color:${MARK_COLORS[m.kind]}"></span>` +
+      `${[MARK_LABELS[m.kind], escapeHtml(m.name)].filter(Boolean).join(' ')}${m.kind === 'publish' ? ' (publish)' : ''} at ${seconds(m.tMs)}</li>`,
   );
   return `<ul class="marks">${items.join('')}</ul>`;
 }
@@ -145,6 +151,24 @@ function thresholdsTable(id: string, thresholds: ThresholdModel[]): string {
   )}`;
 }
 
+function attemptsTable(run: RunModel): string {
+  const a = run.attempts;
+  const th = run.throttle;
+  const rows: [string, string][] = [];
+  if (a) {
+    const share = (x: { attempted: number; ok: number }) => `${int(x.ok)} of ${int(x.attempted)} ok (${pctText(x.attempted > 0 ? (100 * x.ok) / x.attempted : 0)})`;
+    rows.push(['first attempts', share(a.firstAttempt)], ['after retries', share(a.eventual)], ['retries sent', int(a.retries)]);
+    rows.push(['every agent registered at', a.timeToAllRegisteredMs === null ? 'never' : seconds(a.timeToAllRegisteredMs)]);
+    rows.push(['recovered after T0', a.recoveryMs === null ? 'never, or no failure after T0' : seconds(a.recoveryMs)]);
+  }
+  if (th) {
+    if (th.perAgent) rows.push(['per-agent throttle', `${th.perAgent.rate}/s, burst ${th.perAgent.burst}, when empty: ${th.perAgent.whenEmpty}`]);
+    if (th.concurrency) rows.push(['concurrency cap', `${th.concurrency.limit}, when full: ${th.concurrency.whenFull} (queue ${th.concurrency.queueLimit})`]);
+    rows.push(['held back by the throttle', `${int(th.delayed)} (delay p99 ${ms(th.delayP99Ms)})`], ['dropped by the throttle', int(th.dropped)], ['max queue', int(th.maxQueue)]);
+  }
+  return rows.length ? `<h3>Attempts and recovery</h3>${table(`${run.id}-attempts`, ['figure', 'value'], rows.map((r) => ({ cells: r })))}` : '';
+}
+
 function generatorTable(run: RunModel): string {
   const g = run.generator;
   const rows: [string, string][] = [
@@ -199,6 +223,7 @@ ${chart(`${run.id}-distribution`, 'Latency distribution', 'corrected vs uncorrec
 <h3>Per method</h3>${breakdown(`${run.id}-methods`, 'method', run.methods)}
 ${phases}
 ${thresholdsTable(`${run.id}-thresholds`, run.thresholds)}
+${attemptsTable(run)}
 ${hooksTable(run)}
 ${generatorTable(run)}
 ${keyValues(`${run.id}-config`, 'Run configuration', run.config)}
