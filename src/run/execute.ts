@@ -11,6 +11,7 @@ import { withServerName, type TlsClientOptions } from '../transport/tls-options.
 import { RunEngine, type MethodMode, type ProgressSample } from './engine.js';
 import { identitiesFromCsv, identitiesFromTemplates, DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE } from './identities.js';
 import { probeTarget } from './probe.js';
+import type { SipTrace } from './sip-trace.js';
 import { executeSoftphoneRun } from './softphone-run.js';
 import { HookRunner } from './hooks.js';
 import { stepKnees } from '../report/knee.js';
@@ -75,6 +76,10 @@ export interface RunOutcome {
 export interface ExecuteHooks {
   signal?: AbortSignal;
   onProgress?: (sample: ProgressSample) => void;
+  /** Called with the engine once it is built, before the load: live readers attach here (--prometheus). */
+  onEngine?: (engine: RunEngine) => void;
+  /** --trace: the chosen agents' messages go here (the engine feeds it from the transaction layer). */
+  trace?: SipTrace;
 }
 
 export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}): Promise<RunOutcome> {
@@ -143,6 +148,7 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
         : undefined,
       configExtra: { embeddedTrunk: trunk !== undefined, credentialsFile: request.credentialsFile ? true : undefined },
     });
+    hooks.onEngine?.(engine);
     if (hooks.onProgress) engine.on('progress', hooks.onProgress);
     engine.on('phase', (phase: string) => log.info({ phase }, 'run phase'));
     let result: RunResult;
