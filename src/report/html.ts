@@ -74,7 +74,7 @@ function kpis(run: RunModel): string {
     ['achieved rate', `${t.achievedRate.toFixed(1)} /s`],
   ];
   const recovery = run.attempts?.recoveryMs;
-  if (recovery !== undefined) items.push(['recovery from T0', recovery === null ? 'never' : seconds(recovery), recovery === null ? 'bad' : undefined]);
+  if (recovery !== undefined) items.push(['recovery', recovery === null ? 'never' : seconds(recovery), recovery === null ? 'bad' : undefined]);
   return `<div class="kpis">${items.map(([label, value, tone]) => `<div class="kpi${tone ? ` ${tone}` : ''}"><span>${escapeHtml(label)}</span><b>${escapeHtml(value)}</b></div>`).join('')}</div>`;
 }
 
