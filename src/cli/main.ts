@@ -7,6 +7,7 @@ import { demoCommand } from './demo-command.js';
 import { validateCommand } from './validate-command.js';
 import { schemaCommand } from './schema-command.js';
 import { sweepCommand } from './sweep-command.js';
+import { planCommand } from './plan-command.js';
 import { reportCommand } from './report-command.js';
 import { mergeCommand } from './merge-command.js';
 import { UsageError } from './units.js';
@@ -22,6 +23,7 @@ async function main(): Promise<number> {
     .command(validateCommand((code) => (exitCode = code)))
     .command(schemaCommand((code) => (exitCode = code)))
     .command(sweepCommand((code) => (exitCode = code)))
+    .command(planCommand((code) => (exitCode = code)))
     .command(reportCommand((code) => (exitCode = code)))
     .command(mergeCommand((code) => (exitCode = code)))
     .demandCommand(1, 'Name a command: run, serve or demo (see --help).')
