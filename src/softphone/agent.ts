@@ -125,7 +125,11 @@ export class SoftphoneAgent implements WireObserver {
     return this.run('unregister', intendedUs);
   }
 
-  /** Closes the WebSocket and releases sip.js state (no unregistration: do that first if wanted). */
+  /**
+   * Closes the WebSocket and releases sip.js state, leaving any binding in place (unregister first if
+   * wanted). sip.js's stop() would send an unregistration for a registered Registerer, so the socket is
+   * closed before it: that REGISTER then fails locally and never reaches the wire (nor the counters).
+   */
   async close(): Promise<void> {
     const ua = this.ua;
     this.ua = null;
@@ -134,6 +138,7 @@ export class SoftphoneAgent implements WireObserver {
     this.transport = null;
     if (!ua) return;
     try {
+      await ua.transport.disconnect();
       await ua.stop();
     } catch {
       // a socket that failed to open has nothing left to close

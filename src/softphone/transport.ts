@@ -48,7 +48,8 @@ export class SoftphoneTransport extends Web.Transport {
   }
 
   override send(message: string): Promise<void> {
-    this.observer.onSend(message);
+    // Only what can go on the wire counts: sip.js also "sends" on a closed socket (and then fails it).
+    if (this.isConnected()) this.observer.onSend(message);
     return super.send(message);
   }
 
