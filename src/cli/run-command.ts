@@ -12,6 +12,7 @@ import { parseClassMap, parseDurationMs, parseRate, UsageError } from './units.j
 import { EXIT_INTERRUPTED, reportRun } from './output.js';
 import { interruptSignal, progressPrinter } from './progress.js';
 import { connectSummary } from './connect-summary.js';
+import { addRunExtrasOptions, startRunExtras } from './run-extras.js';
 import type { TransportStats } from '../transport/transport.js';
 
 /**
@@ -217,7 +218,7 @@ export function runCommand(setExit: (code: number) => void): CommandModule {
     command: 'run [scenario]',
     describe: 'Drive REGISTER/OPTIONS load at an open-loop rate and report latency and outcome classes',
     builder: (y) =>
-      addRunOptions(y)
+      addRunExtrasOptions(addRunOptions(y))
         .option('html', { type: 'string', describe: 'Write a self-contained HTML report (charts inlined) to this file' })
         .option('csv', { type: 'string', describe: 'Write the per-second timeline as CSV to this file' }),
     handler: async (argv) => {
@@ -225,19 +226,22 @@ export function runCommand(setExit: (code: number) => void): CommandModule {
       const prepared = args.scenario ? prepareScenario(loadScenarioScaled(args.scenario, args['time-scale']), toScenarioOverrides(args)) : undefined;
       if (!args.scenario && args['time-scale'] !== undefined) throw new UsageError('--time-scale applies to a scenario run only');
       const request = prepared ? undefined : toRunRequest(args);
+      const extras = await startRunExtras(args);
       const interrupt = interruptSignal(() => process.exit(EXIT_INTERRUPTED));
       const progress = progressPrinter(process.stderr);
       try {
-        const hooks = { signal: interrupt.signal, onProgress: args.quiet ? undefined : progress.onProgress };
+        const hooks = { signal: interrupt.signal, onProgress: args.quiet ? undefined : progress.onProgress, ...extras.hooks };
         const outcome = prepared
           ? await executeScenario(prepared, { ...hooks, onWait: (at) => process.stderr.write(`waiting for the scenario start at ${at.toISOString()} (T0 minus the phases before it); Ctrl-C to give up\n`) })
           : await executeRun(request!, hooks);
         progress.end();
         const connections = connectSummary(outcome.result.extra.transportStats as TransportStats | undefined);
         if (connections) process.stderr.write(`${connections}\n`);
-        setExit(await reportRun(outcome, { json: args.json, html: args.html, csv: args.csv }));
+        extras.judge(outcome.result);
+        setExit(extras.verdict(outcome.result, await reportRun(outcome, { json: args.json, html: args.html, csv: args.csv })));
       } finally {
         interrupt.dispose();
+        await extras.close();
       }
     },
   };
