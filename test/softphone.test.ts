@@ -194,19 +194,20 @@ describe('the token step through a publish window', () => {
   });
 
   it('429 + Retry-After from /token is honoured over a shorter backoff', async () => {
-    const lab = await startLab({ tokenFault: 'throttled', tokenRetryAfterS: 1, publishWindow: { startMs: 0, lengthMs: 600, mode: 'forbidden', methods: ['OPTIONS'] } });
+    const lab = await startLab();
     const agents = 8;
     const quick: RetrySpec = { ...backoff, policy: { kind: 'exponential', baseMs: 20, capMs: 50 } };
     const fleet = fleetOf(agents, { target: lab.ws, expires: 60, tokenUrl: lab.tokenUrl, retry: quick });
+    lab.trunk.configure({ publishWindow: { startMs: 0, lengthMs: 1000, mode: 'forbidden', methods: ['OPTIONS'] }, tokenFault: 'throttled', tokenRetryAfterS: 2 });
     const now = fleet.clock.nowUs();
     for (let i = 0; i < agents; i++) fleet.register(i, now);
-    await sleep(2500);
+    await sleep(3000);
     const c = fleet.counters();
-    // One 429 each: the next try waited the full second, past the 600 ms window.
+    // One 429 each: the next try waited the full 2 s (the backoff alone says <= 50 ms), past the 1 s window.
     expect(c.token.byStatus).toEqual({ '429': agents, '200': agents });
     expect(registerOps(fleet).byClass).toMatchObject({ throttled: agents, ok: agents });
     expect(c.recovery.recovered).toBe(agents);
-    expect(c.recovery.recoveryMs.min).toBeGreaterThanOrEqual(1000);
+    expect(c.recovery.recoveryMs.min).toBeGreaterThanOrEqual(2000);
   });
 });
 
