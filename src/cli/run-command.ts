@@ -223,10 +223,11 @@ export function runCommand(setExit: (code: number) => void): CommandModule {
         .option('csv', { type: 'string', describe: 'Write the per-second timeline as CSV to this file' }),
     handler: async (argv) => {
       const args = argv as unknown as RunArgs & { scenario?: string; html?: string; csv?: string };
-      const prepared = args.scenario ? prepareScenario(loadScenarioScaled(args.scenario, args['time-scale']), toScenarioOverrides(args)) : undefined;
+      const scenario = args.scenario ? loadScenarioScaled(args.scenario, args['time-scale']) : undefined;
+      const prepared = scenario ? prepareScenario(scenario, toScenarioOverrides(args)) : undefined;
       if (!args.scenario && args['time-scale'] !== undefined) throw new UsageError('--time-scale applies to a scenario run only');
       const request = prepared ? undefined : toRunRequest(args);
-      const extras = await startRunExtras(args);
+      const extras = await startRunExtras(args, scenario?.thresholds ?? []);
       const interrupt = interruptSignal(() => process.exit(EXIT_INTERRUPTED));
       const progress = progressPrinter(process.stderr);
       try {
