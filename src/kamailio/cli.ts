@@ -11,7 +11,10 @@ import { parseSwitchArgs } from './switches.js';
 
 export const USAGE = `usage: scripts/kamailio.sh <command> [options]
   start [--port 5080] [--host 127.0.0.1] [--control-port N] [--users 1000] [--memory 1024]
-        [--children 4] [--nonce-ttl 30] [switches...]   start in the background, wait until it answers
+        [--children 4] [--nonce-ttl 30] [--tls-port N] [--ws-port N] [--wss-port N] [switches...]
+                        start in the background, wait until it answers; --tls-port/--ws-port/--wss-port
+                        add SIP over TLS / WebSocket / secure WebSocket (0 = a free port) with a
+                        self-signed certificate written for this instance (its path is printed: --ca)
   set <switches...>     change switches while it runs, e.g. set aor-limit 5/s aor-limit-code 429 retry-after 2
   get                   the switches now (JSON)
   stats                 Kamailio's own counters (JSON: received by method, answered by status, ...)
@@ -29,7 +32,7 @@ export function stateDir(): string {
   return process.env.SIPSTORM_KAMAILIO_STATE_DIR ?? join(tmpdir(), 'sipstorm-kamailio-state');
 }
 
-const START_OPTIONS = new Set(['port', 'host', 'control-port', 'users', 'memory', 'children', 'nonce-ttl']);
+const START_OPTIONS = new Set(['port', 'host', 'control-port', 'users', 'memory', 'children', 'nonce-ttl', 'tls-port', 'ws-port', 'wss-port']);
 const SELECT_OPTIONS = new Set(['port', 'rpc']);
 
 /** Runs one CLI command; returns the exit code (0 ok, 1 runtime error, 2 usage). */
@@ -102,12 +105,19 @@ async function start(args: string[], out: (line: string) => void): Promise<numbe
     nonceTtlS: intOption(options, 'nonce-ttl', 30),
     switches: Object.keys(switches).length > 0 ? switches : undefined,
     keepRunning: true,
+    tlsPort: options.has('tls-port') ? intOption(options, 'tls-port', 0) : undefined,
+    wsPort: options.has('ws-port') ? intOption(options, 'ws-port', 0) : undefined,
+    wssPort: options.has('wss-port') ? intOption(options, 'wss-port', 0) : undefined,
   });
   mkdirSync(stateDir(), { recursive: true });
   writeFileSync(statePath(port), JSON.stringify(server.info, null, 2));
   writeFileSync(join(stateDir(), 'last'), String(port));
   const i = server.info;
-  out(`kamailio listening on udp+tcp ${i.host}:${i.port} (${i.users} users), JSON-RPC ${i.rpcUrl}, pid ${i.pid}, log ${i.logPath}`);
+  const stream = [['tls', i.tlsPort], ['ws', i.wsPort], ['wss', i.wssPort]].filter(([, p]) => p !== undefined).map(([t, p]) => `, ${t} ${i.host}:${p}`).join('');
+  out(
+    `kamailio listening on udp+tcp ${i.host}:${i.port}${stream} (${i.users} users), JSON-RPC ${i.rpcUrl}, pid ${i.pid}, log ${i.logPath}` +
+      (i.caPath ? `, TLS certificate ${i.caPath} (self-signed: sipstorm run --ca it, or --insecure)` : ''),
+  );
   return 0;
 }
 

@@ -15,10 +15,11 @@ import type { TrunkSwitches } from '../trunk/config.js';
 import { KamailioRpc } from './rpc.js';
 import { toKamailioStats, type KamailioStats } from './stats.js';
 import { decodeSwitches, switchWrites, type KamailioSwitchState } from './switches.js';
+import { prepareStreamListeners, type KamailioStreamInfo, type KamailioStreamPorts } from './stream-listeners.js';
 
 export const INSTALL_HINT = 'apt-get install kamailio kamailio-websocket-modules kamailio-tls-modules';
 
-export interface KamailioStartOptions {
+export interface KamailioStartOptions extends KamailioStreamPorts {
   /** SIP port, UDP and TCP. */
   port: number;
   /** Address to bind (loopback by default). */
@@ -48,7 +49,7 @@ export interface KamailioStartOptions {
 }
 
 /** What a started instance needs to be found again by another process (the CLI's state file). */
-export interface KamailioInstanceInfo {
+export interface KamailioInstanceInfo extends KamailioStreamInfo {
   pid: number;
   host: string;
   port: number;
@@ -135,6 +136,13 @@ export class KamailioServer {
     const dir = mkdtempSync(join(tmpdir(), 'sipstorm-kamailio-'));
     const logPath = join(dir, 'kamailio.log');
     const hostPart = host.includes(':') ? `[${host}]` : host;
+    let stream: Awaited<ReturnType<typeof prepareStreamListeners>>;
+    try {
+      stream = await prepareStreamListeners(opts, host, dir, freeTcpPort, assertPortFree);
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
     const args = [
       '-f', configPath,
       '-DD', '-E',
@@ -149,6 +157,7 @@ export class KamailioServer {
       '-A', `USERS=${users}`,
       '-A', `HTTP_PORT=${controlPort}`,
       '-A', `NONCE_TTL=${opts.nonceTtlS ?? 30}`,
+      ...stream.args,
     ];
     const logFd = openSync(logPath, 'a');
     let child: ChildProcess;
@@ -179,6 +188,7 @@ export class KamailioServer {
       logPath,
       users,
       startedAt: new Date().toISOString(),
+      ...stream.info,
     };
     const server = new KamailioServer(info, child);
     try {
