@@ -93,6 +93,23 @@ describe('report model: marks, hooks, thresholds, generator, config', () => {
     expect(g.warnings).toEqual(['send lag p99 12 ms: the generator may be the bottleneck']);
   });
 
+  it('takes saturation figures from extra.saturation and warns where the generator was the limit', () => {
+    const r = publishResult();
+    r.extra = { saturation: { rcvbufErrorsBefore: 10, rcvbufErrorsAfter: 15, rcvbufErrors: 5, cpuShare: 0.95, cpuMs: 3800, wallMs: 4000, outstandingPeak: 42 } };
+    r.generator = { ...r.generator, sendLagP99Ms: 12.5 };
+    const g = runModelOf(r).generator;
+    expect(g.cpuPctOfCore).toBe(95);
+    expect(g.rcvbufErrors).toBe(5);
+    expect(g.outstandingPeak).toBe(42);
+    expect(g.warnings).toHaveLength(3);
+    expect(g.warnings[0]).toMatch(/^generator saturated: send lag p99 was 12.5 ms/);
+    expect(g.warnings[1]).toMatch(/95 % of one CPU core/);
+    expect(g.warnings[2]).toMatch(/dropped 5 datagrams/);
+    // Unknown drops (no /proc) are not shown as zero.
+    r.extra = { saturation: { rcvbufErrorsBefore: null, rcvbufErrorsAfter: null, rcvbufErrors: 0, cpuShare: 0.1, cpuMs: 400, wallMs: 4000, outstandingPeak: 0 } };
+    expect(runModelOf(r).generator.rcvbufErrors).toBeUndefined();
+  });
+
   it('flattens config with dotted keys and redacts secret-looking keys', () => {
     const config = Object.fromEntries(runModelOf(publishResult()).config);
     expect(config).toMatchObject({ agents: '10', method: 'auto', password: '[redacted]', 'trunk.authorization': '[redacted]', 'trunk.minExpires': '1' });

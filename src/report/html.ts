@@ -178,7 +178,8 @@ function generatorTable(run: RunModel): string {
     ['send lag p99 / max', `${ms(g.sendLagP99Ms)} / ${ms(g.sendLagMaxMs)}`],
     ['max RSS', `${g.maxRssMb.toFixed(1)} MB`],
   ];
-  if (g.rcvbufErrors !== undefined) rows.push(['UDP receive-buffer drops', int(g.rcvbufErrors)]);
+  if (g.rcvbufErrors !== undefined) rows.push(['UDP receive-buffer drops (host)', int(g.rcvbufErrors)]);
+  if (g.outstandingPeak !== undefined) rows.push(['most transactions in flight', int(g.outstandingPeak)]);
   const warnings = g.warnings.map((w) => `<p class="warning">${escapeHtml(w)}</p>`).join('');
   return `<h3>Generator saturation</h3>${warnings}${table(`${run.id}-generator`, ['figure', 'value'], rows.map((r) => ({ cells: r })))}`;
 }

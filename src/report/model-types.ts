@@ -163,9 +163,11 @@ export interface GeneratorModel {
   sendLagP99Ms: number;
   sendLagMaxMs: number;
   cpuUsPerTransaction: number;
-  /** UDP receive-buffer drops during the run, when the result carries them. */
+  /** UDP receive-buffer drops during the run (host-wide RcvbufErrors), when the result carries them. */
   rcvbufErrors?: number;
-  /** Saturation warnings the run recorded (the generator, not the target, may have been the limit). */
+  /** Most client transactions in flight at once, when the run noted it. */
+  outstandingPeak?: number;
+  /** Signs the generator, not the target, was the limit (src/report/saturation.ts), plus any the run recorded. */
   warnings: string[];
 }
 

@@ -2,6 +2,7 @@
 // hand-made results lack (phases, marks, histograms): a missing part becomes an empty section.
 import { OUTCOME_CLASSES, type OutcomeClass } from '../shared/outcome.js';
 import { distributionOf, maxOfEncodedMs } from './model-latency.js';
+import { saturationOf, saturationWarnings } from './saturation.js';
 import {
   REPORT_MODEL_SCHEMA,
   type BreakdownRow,
@@ -261,21 +262,26 @@ function findInExtra(extra: Record<string, unknown>, key: string): unknown {
 function generatorOf(r: RunResult): GeneratorModel {
   const g = r.generator ?? ({} as RunResult['generator']);
   const extra = isObject(r.extra) ? r.extra : {};
-  const rcvbuf = findInExtra(extra, 'rcvbufErrors');
-  const warnings = findInExtra(extra, 'warnings');
+  // extra.saturation (the run's sampler) when present; a bare rcvbufErrors / warnings elsewhere in extra too.
+  const sampled = saturationOf(r);
+  const rcvbuf = sampled ? (sampled.rcvbufErrorsBefore !== null ? sampled.rcvbufErrors : undefined) : findInExtra(extra, 'rcvbufErrors');
+  const extraWarnings = findInExtra(extra, 'warnings');
+  const warnings = [...saturationWarnings(r), ...(Array.isArray(extraWarnings) ? extraWarnings.map(asText) : [])];
   const durationMs = num(r.durationMs);
+  const cpuShare = sampled ? sampled.cpuShare : durationMs > 0 ? (num(g.cpuUserMs) + num(g.cpuSystemMs)) / durationMs : 0;
   const out: GeneratorModel = {
     cpuUserMs: num(g.cpuUserMs),
     cpuSystemMs: num(g.cpuSystemMs),
-    cpuPctOfCore: durationMs > 0 ? Math.round((1000 * (num(g.cpuUserMs) + num(g.cpuSystemMs))) / durationMs) / 10 : 0,
+    cpuPctOfCore: Math.round(cpuShare * 1000) / 10,
     maxRssMb: Math.round(num(g.maxRssBytes) / 104_857.6) / 10,
     eventLoopLagP99Ms: num(g.eventLoopLagP99Ms),
     sendLagP99Ms: num(g.sendLagP99Ms),
     sendLagMaxMs: num(g.sendLagMaxMs),
     cpuUsPerTransaction: num(g.cpuUsPerTransaction),
-    warnings: Array.isArray(warnings) ? warnings.map((w) => (typeof w === 'string' ? w : JSON.stringify(w))) : [],
+    warnings: [...new Set(warnings)],
   };
   if (typeof rcvbuf === 'number') out.rcvbufErrors = rcvbuf;
+  if (sampled && sampled.outstandingPeak > 0) out.outstandingPeak = sampled.outstandingPeak;
   return out;
 }
 
