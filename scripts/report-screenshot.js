@@ -1,7 +1,7 @@
 // `npm run report:screenshot`: the README's picture of the HTML report. Runs the friday-publish scenario
 // time-scaled (about 35 s against the embedded trunk) through the built CLI, exactly as a user would,
 // opens the report in headless Chromium and writes docs/report.png (the top of the page: figures,
-// charts and the totals, per method and per phase tables).
+// charts and the totals, per method, per phase and thresholds tables).
 //
 // Env: SIPSTORM_CHROMIUM (default /usr/bin/chromium), SHOT_SCALE (time scale, default 0.2),
 // SHOT_OUT (default docs/report.png), SHOT_HTML (also keep the HTML there).
@@ -45,9 +45,9 @@ try {
     await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
     await page.waitForFunction(() => document.querySelectorAll('.chart[data-drawn="1"]').length >= 3, null, { timeout: 10_000 });
     if (problems.length) fail(`the page reported errors: ${problems.join('; ')}`);
-    // Down to the per-phase table (or per method when the run has no phases).
+    // Down to the thresholds (or the per-phase or per-method table when there are none).
     const bottom = await page.evaluate(() => {
-      const last = document.querySelector('#run-phases') ?? document.querySelector('#run-methods');
+      const last = document.querySelector('#run-thresholds') ?? document.querySelector('#run-phases') ?? document.querySelector('#run-methods');
       return Math.ceil(last.getBoundingClientRect().bottom + window.scrollY + 20);
     });
     mkdirSync(dirname(out), { recursive: true });
