@@ -44,8 +44,10 @@ export function planCommand(setExit: (code: number) => void): CommandModule {
         shape = describePlan(buildPlan(scenario));
         const t0 = scenario.t0;
         if (t0 && 'at' in t0) {
-          const t0At = nextWallClock(t0.at, t0.tz, now);
-          wallClock = { at: t0.at, tz: t0.tz, t0: t0At, start: new Date(t0At.getTime() - (shape.t0Us ?? 0) / 1000) };
+          // The next T0 the run can still reach with its full lead-in (the phases before T0).
+          const leadMs = (shape.t0Us ?? 0) / 1000;
+          const t0At = nextWallClock(t0.at, t0.tz, new Date(now.getTime() + leadMs));
+          wallClock = { at: t0.at, tz: t0.tz, t0: t0At, start: new Date(t0At.getTime() - leadMs) };
         }
       } catch (err) {
         if (!(err instanceof ScenarioError || err instanceof PlanError || err instanceof ReplayError || err instanceof AnchorError)) throw err;
@@ -109,25 +111,21 @@ export function renderPlan(scenario: Scenario, shape: PlanShape, wallClock: Wall
   return `${out.join('\n')}\n`;
 }
 
-/** "0s" under the first column, the end under the last, and "^T0" under T0's column when it fits. */
+/** "0s" under the first column and the end under the last; then a "^ T0" line under T0's column. */
 function axis(columns: number, secondsPerColumn: number, shape: PlanShape): string {
-  const line = new Array<string>(columns + 2).fill(' ');
-  const put = (col: number, text: string) => {
-    for (let i = 0; i < text.length && col + i < line.length; i++) line[col + i] = text[i];
-  };
   const end = `${Math.round(shape.totalUs / 1e6)}s`;
-  put(0, '0s');
-  put(Math.max(0, columns + 2 - end.length), end);
+  const lines = [`0s${' '.repeat(Math.max(1, columns + 2 - 2 - end.length))}${end}`];
   if (shape.t0Us !== undefined) {
     const col = 1 + Math.min(columns - 1, Math.floor(shape.t0Us / 1e6 / secondsPerColumn));
-    if (col > 3 && col + 3 < columns + 2 - end.length) put(col, '^T0');
+    lines.push(col + 4 <= columns + 2 ? `${' '.repeat(col)}^ T0` : `${' '.repeat(Math.max(0, col - 3))}T0 ^`);
   }
-  return line.join('').trimEnd();
+  return lines.join('\n');
 }
 
+/** To the millisecond: a replay's end (last row + 1 us) prints as its last row's time. */
 function seconds(us: number): string {
-  const s = us / 1e6;
-  return Number.isInteger(s) ? `${s}s` : `${s.toFixed(3)}s`;
+  const ms = Math.round(us / 1000);
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(3)}s`;
 }
 
 function count(n: number, word: string): string {

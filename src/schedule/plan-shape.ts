@@ -27,7 +27,9 @@ const US_PER_S = 1e6;
 export function describePlan(plan: ArrivalPlan): PlanShape {
   const n = plan.offsetsUs.length;
   const lastUs = n > 0 ? plan.offsetsUs[n - 1] : 0;
-  const seconds = Math.max(Math.ceil(plan.totalUs / US_PER_S), Math.floor(lastUs / US_PER_S) + (n > 0 ? 1 : 0));
+  // Whole seconds of the plan counted to the millisecond (a replay's end is its last row + 1 us),
+  // and always through the last arrival.
+  const seconds = Math.max(Math.ceil(Math.round(plan.totalUs / 1000) / 1000), n > 0 ? Math.floor(lastUs / US_PER_S) + 1 : 0);
   const perSecond = new Array<number>(seconds).fill(0);
   for (let i = 0; i < n; i++) perSecond[Math.floor(plan.offsetsUs[i] / US_PER_S)]++;
 
