@@ -6,8 +6,9 @@
 // (in any window mode, also after the window ends); a REGISTER authenticated with one gets 401 with a
 // fresh challenge, so the client learns to fetch a new token. During the window POST /token answers
 // per the `tokenFault` switch: 'unauthorized' -> 401, 'throttled' -> 429 + Retry-After, null -> tokens
-// as usual. A window with `methods: []` touches only tokens; one on REGISTER also acts on the SIP side
-// (sip.js resends its last Authorization on every re-REGISTER, which a stale-credentials window answers 403).
+// as usual. For softphones, put the window on OPTIONS only (they send none; the trunk also takes
+// `methods: []`): one on REGISTER acts on the SIP side too (sip.js resends its last Authorization on
+// every re-REGISTER, which a stale-credentials window answers 403 and a forbidden one 403 anyway).
 import { randomBytes } from 'node:crypto';
 
 export type TokenFault = 'unauthorized' | 'throttled' | null;
