@@ -71,6 +71,17 @@ async function colourCounts(page: Page, chartId: string, colours: string[]): Pro
   );
 }
 
+describe('chromiumPath', () => {
+  it('finds the browser, skips on a developer machine without it, and fails in CI without it', () => {
+    const lines: string[] = [];
+    expect(chromiumPath({}, (p) => p === '/usr/bin/chromium', (l) => lines.push(l))).toBe('/usr/bin/chromium');
+    expect(chromiumPath({ SIPSTORM_CHROMIUM: '/opt/c' }, (p) => p === '/opt/c')).toBe('/opt/c');
+    expect(chromiumPath({}, () => false, (l) => lines.push(l))).toBeNull();
+    expect(lines).toEqual(['skipping browser tests: /usr/bin/chromium not found (install it with: sudo apt-get install chromium)']);
+    expect(() => chromiumPath({ CI: 'true' }, () => false)).toThrow(/chromium is required in CI/);
+  });
+});
+
 describe.skipIf(!executablePath)('HTML report in headless Chromium', () => {
   let browser: Browser;
   let dir: string;
