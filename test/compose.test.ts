@@ -25,8 +25,10 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['kamailio', 'sipstorm']);
   });
 
-  it('publishes Kamailio on loopback: SIP 5060 over UDP and TCP, JSON-RPC on 8080', () => {
-    expect(compose.services.kamailio.ports?.sort()).toEqual(['127.0.0.1:5060:5060/tcp', '127.0.0.1:5060:5060/udp', '127.0.0.1:8080:8080/tcp']);
+  it('publishes Kamailio on loopback: SIP 5060 over UDP and TCP, JSON-RPC on 8080, TLS 5061, WS 8088, WSS 8443', () => {
+    expect(compose.services.kamailio.ports?.sort()).toEqual([
+      '127.0.0.1:5060:5060/tcp', '127.0.0.1:5060:5060/udp', '127.0.0.1:5061:5061/tcp', '127.0.0.1:8080:8080/tcp', '127.0.0.1:8088:8088/tcp', '127.0.0.1:8443:8443/tcp',
+    ]);
   });
 
   it('mounts files that exist, and the kamailio service runs the native runner\'s kamailio.cfg', () => {
@@ -53,10 +55,14 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toMatch(/apt-get install[^\n]*kamailio kamailio-websocket-modules kamailio-tls-modules/);
     expect(dockerfile).toContain('-DD -E');
     expect(dockerfile).toMatch(/SHARED_MEMORY_MB=1024/);
-    for (const define of ['USERS', 'HTTP_PORT', 'NONCE_TTL']) expect(dockerfile).toContain(`-A \\"${define}=`);
+    for (const define of ['USERS', 'HTTP_PORT', 'NONCE_TTL', 'WS_PORT', 'WSS_PORT']) expect(dockerfile).toContain(`-A \\"${define}=`);
+    // TLS: the certificate is made when the container starts, never baked into the image.
+    expect(dockerfile).toContain(`-A 'TLS_CFG=\\"/tmp/tls/tls.cfg\\"'`);
+    expect(dockerfile).not.toMatch(/^RUN .*openssl req/m);
     // Every define the config reads is one the runners pass (or has a default in the config).
     const cfg = readFileSync(defaultConfigPath(), 'utf8');
-    for (const define of ['USERS', 'HTTP_PORT', 'NONCE_TTL', 'MIN_EXPIRES']) expect(cfg).toContain(`#!ifndef ${define}`);
+    for (const define of ['USERS', 'HTTP_PORT', 'NONCE_TTL', 'MIN_EXPIRES', 'WS_PORT', 'WSS_PORT']) expect(cfg).toContain(`#!ifndef ${define}`);
+    expect(cfg).toContain('#!ifdef TLS_CFG');
   });
 
   it('the sipstorm service runs a scenario against the kamailio service once it is healthy', () => {
