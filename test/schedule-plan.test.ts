@@ -256,6 +256,23 @@ describe('agent choice', () => {
     expect(Math.abs(shareBefore(0.9) - 0.95)).toBeLessThan(0.015);
   });
 
+  it('burst: which agent acts when is random (agent index and time uncorrelated), and the times are uniform', () => {
+    const n = 10_000;
+    const plan = buildPlan(input([{ name: 'b', type: 'burst', windowMs: 1000, jitter: { kind: 'uniform' } }], { agents: n }));
+    // Pearson correlation of agent index with arrival rank: ~N(0, 1/sqrt(n)) = 0.01 sd when independent.
+    const mean = (n - 1) / 2;
+    let cov = 0;
+    let varA = 0;
+    for (let rank = 0; rank < n; rank++) {
+      cov += (plan.agents[rank] - mean) * (rank - mean);
+      varA += (rank - mean) ** 2;
+    }
+    expect(Math.abs(cov / varA)).toBeLessThan(0.04);
+    // Deciles of the window each hold about a tenth (binomial sd 30 at 1000).
+    const deciles = Array.from({ length: 10 }, (_, d) => plan.offsetsUs.filter((t) => t >= d * 1e5 && t < (d + 1) * 1e5).length);
+    expect(deciles.filter((c) => Math.abs(c - 1000) >= 120)).toEqual([]);
+  });
+
   it('burst with a normal jitter clusters around the middle of the window', () => {
     const plan = buildPlan(input([{ name: 'b', type: 'burst', windowMs: 1000, jitter: { kind: 'normal', sigma: 0.1 } }], { agents: 10_000 }));
     const within1Sigma = plan.offsetsUs.filter((t) => Math.abs(t - 500_000) < 100_000).length / 10_000;

@@ -90,9 +90,29 @@ export function emitPoisson(rate: number, lengthUs: number, uniform: Uniform, em
   }
 }
 
-/** One time per agent (in agent order): window * F^-1(u), u drawn per agent. */
-export function burstOffsets(agents: number, windowUs: number, inverse: InverseCdf, uniform: Uniform): Float64Array {
-  const out = new Float64Array(agents);
-  for (let i = 0; i < agents; i++) out[i] = windowUs * inverse(uniform());
-  return out;
+/**
+ * A burst: each of `agents` acts once at window * F^-1(u). Drawn already sorted (no sort of a
+ * million times): the sorted uniforms come from normalised cumulative exponential spacings, F^-1 is
+ * monotone so the times stay sorted, and a seeded shuffle deals them to the agents, which gives
+ * every agent an independent draw from F, as drawing per agent and sorting would.
+ * Returns the times (ascending) and, at the same index, the agent offset within the selection.
+ */
+export function burstArrivals(agents: number, windowUs: number, inverse: InverseCdf, uniform: Uniform): { relUs: Float64Array; agentAt: Uint32Array } {
+  const relUs = new Float64Array(agents);
+  let sum = 0;
+  for (let i = 0; i < agents; i++) {
+    sum += -Math.log1p(-uniform());
+    relUs[i] = sum;
+  }
+  const total = sum - Math.log1p(-uniform()); // the (n+1)th spacing: U_(k) = S_k / S_(n+1) < 1
+  for (let i = 0; i < agents; i++) relUs[i] = windowUs * inverse(relUs[i] / total);
+  const agentAt = new Uint32Array(agents);
+  for (let i = 0; i < agents; i++) agentAt[i] = i;
+  for (let i = agents - 1; i > 0; i--) {
+    const j = Math.floor(uniform() * (i + 1));
+    const t = agentAt[i];
+    agentAt[i] = agentAt[j];
+    agentAt[j] = t;
+  }
+  return { relUs, agentAt };
 }

@@ -7,7 +7,7 @@
 import type { AgentAction, AgentSelection, PhaseSpec, Scenario } from '../scenario/types.js';
 import { ACTION_CODE, type ArrivalPlan, type PlanMark, type PlannedPhase } from './plan-types.js';
 import { PlanColumns } from './plan-columns.js';
-import { burstOffsets, constantCount, emitConstant, emitPoisson, emitRamp, emitSteps, rampCount, stepsCount, type Emit } from './phase-arrivals.js';
+import { burstArrivals, constantCount, emitConstant, emitPoisson, emitRamp, emitSteps, rampCount, stepsCount, type Emit } from './phase-arrivals.js';
 import { jitterInverse, seededUniform, type Uniform } from './jitter.js';
 import { readReplayFile, type ReplayRow } from './replay.js';
 
@@ -112,10 +112,9 @@ export function buildPlan(scenario: PlanInput, opts: PlanOptions = {}): ArrivalP
         } catch (err) {
           throw new PlanError(`${where}: ${(err as Error).message}`);
         }
-        const rel = burstOffsets(count, lengthUs.lengthUs, inverse, uniform());
-        // In time order, ties by agent index, so the columns need no global re-sort.
-        const order = Uint32Array.from({ length: count }, (_, i) => i).sort((a, b) => rel[a] - rel[b] || a - b);
-        for (const i of order) columns.push(place(rel[i]), range.lo + i, action, index);
+        // Drawn in time order, so the columns need no global re-sort.
+        const { relUs, agentAt } = burstArrivals(count, lengthUs.lengthUs, inverse, uniform());
+        for (let i = 0; i < count; i++) columns.push(place(relUs[i]), range.lo + agentAt[i], action, index);
         break;
       }
       case 'replay': {
