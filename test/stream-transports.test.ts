@@ -129,6 +129,21 @@ describe('engine over tls, ws, wss against the embedded trunk', () => {
 });
 
 describe('stream transports on the wire', () => {
+  it.each(['tls', 'ws', 'wss'] as const)('%s over IPv6 loopback: [::1] targets, the certificate names ::1', async (protocol) => {
+    const t = await EmbeddedTrunk.start({ host: '::1', port: 0, users: 5, transports: [protocol] });
+    cleanups.push(() => t.stop());
+    const events = recorder();
+    const target = parseTarget(`${protocol}:[::1]:${t.addresses[protocol]!.port}${protocol === 'tls' ? '' : '/sip'}`);
+    const transport = await createTransport(target, { slots: 1, tls: { caFile: t.tlsCertificate?.certPath } }, events);
+    cleanups.push(() => transport.close());
+    transport.send(0, Buffer.from(`OPTIONS sip:[::1] SIP/2.0\r\nVia: SIP/2.0/${transport.viaProtocol} [::1];branch=z9hG4bKv6\r\nFrom: <sip:a@[::1]>;tag=1\r\nTo: <sip:[::1]>\r\nCall-ID: v6\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`));
+    await events.waitFor(1);
+    expect(events.messages[0].data).toMatch(/^SIP\/2\.0 200 OK/);
+    expect(events.messages[0].from).toEqual({ host: '::1', port: t.addresses[protocol]!.port });
+    expect(transport.advertised(0).host).toBe('::1');
+    expect(transport.advertised(0).port).toBeGreaterThan(0);
+  });
+
   it('wss: the sip subprotocol is negotiated; Via WSS and Contact ;transport=wss, one SIP message per text frame', async () => {
     const cert = generateLabCertificate();
     const server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem });

@@ -21,6 +21,8 @@ export interface WsTransportOptions {
 }
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Text frames, as browsers send SIP (one options object, not one per send). */
+const TEXT_FRAME = { binary: false } as const;
 
 export async function createWsTransport(opts: WsTransportOptions, events: TransportEvents): Promise<Transport> {
   const { target } = opts;
@@ -79,7 +81,7 @@ function wsLink(ws: WebSocket, secure: boolean, ev: LinkEvents): StreamLink {
     ev.close();
   });
   return {
-    write: (data) => ws.send(data, { binary: false }),
+    write: (data) => ws.send(data, TEXT_FRAME),
     cork: () => socket?.cork(),
     uncork: () => socket?.uncork(),
     end: () => ws.close(1000),
