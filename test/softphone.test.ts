@@ -14,6 +14,7 @@ import { executeRun } from '../src/run/execute.js';
 import { identitiesFromTemplates } from '../src/run/identities.js';
 import { runSoftphones } from '../src/run/softphone-run.js';
 import type { RetrySpec } from '../src/scenario/types.js';
+import { ACTION_CODE, type ArrivalPlan } from '../src/schedule/plan-types.js';
 import { buildResponse } from '../src/sip/builder.js';
 import { getHeader } from '../src/sip/headers.js';
 import type { SipMessage } from '../src/sip/message.js';
@@ -376,6 +377,27 @@ describe('the run path', () => {
     expect(result.operations.byClass.ok).toBe(12);
     expect(result.extra.plannedArrivals).toBe(12);
     expect(lab.trunk.bindings()).toBe(12);
+  });
+
+  it("a scenario plan: each arrival's agent and action (unregister included), held to the plan's end", async () => {
+    const lab = await startLab();
+    const plan: ArrivalPlan = {
+      offsetsUs: Float64Array.from([0, 0, 0, 200_000, 250_000]),
+      agents: Int32Array.from([0, 1, 2, 1, 2]),
+      actions: Uint8Array.from([ACTION_CODE.login, ACTION_CODE.login, ACTION_CODE.login, ACTION_CODE.unregister, ACTION_CODE.refresh]),
+      phaseOf: new Uint16Array(5),
+      phases: [{ name: 'p', type: 'constant', startUs: 0, endUs: 900_000, arrivals: 5 }],
+      marks: [],
+      totalUs: 900_000,
+    };
+    const t0 = performance.now();
+    const result = await runSoftphones({
+      url: lab.ws, identities: identitiesFromTemplates(3, 'agent{n:4}', 'secret{n:4}', '127.0.0.1'), load: { kind: 'plan', plan, holdMs: 0 }, expires: 60, unregister: false,
+    });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(result.operations.byClass.ok).toBe(4); // three logins and one refresh; the unregistration is not a load operation
+    expect((result.extra.softphone as { unregister: unknown }).unregister).toEqual({ attempted: 1, ok: 1, failed: 0 });
+    expect(lab.trunk.bindings()).toBe(2);
   });
 
   it('flags: --token-url only with softphones, softphones only over ws/wss', () => {

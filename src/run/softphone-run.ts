@@ -36,6 +36,7 @@ export type SoftphoneLoad =
   | { kind: 'rate'; rate: number; durationMs: number }
   /** Every agent logs in once, spread evenly over `windowMs`; then `holdMs` of refreshes and retries. */
   | { kind: 'burst'; windowMs: number; holdMs: number }
+  /** A scenario's plan, run to its end (idle phases included), then `holdMs`. */
   | { kind: 'plan'; plan: ArrivalPlan; holdMs: number };
 
 export interface SoftphoneRunOptions {
@@ -102,7 +103,9 @@ export async function runSoftphones(opts: SoftphoneRunOptions): Promise<RunResul
       opts.onScheduleStart?.(dispatcher.scheduleStartUs, runStartUs);
     }
     await dispatcher.done;
-    const holdMs = load.kind === 'rate' ? 0 : load.holdMs;
+    // A plan lasts until its end (trailing idle phases included), then the hold: time for refreshes and retries.
+    const planEndUs = plan ? dispatcher.scheduleStartUs + plan.totalUs : clock.nowUs();
+    const holdMs = load.kind === 'rate' ? 0 : Math.max(0, (planEndUs - clock.nowUs()) / 1000) + load.holdMs;
     if (holdMs > 0 && !opts.signal?.aborted) await abortableSleep(holdMs, opts.signal);
     const loadEndUs = clock.nowUs();
     await fleet.stop({ unregister: opts.unregister, drainMs: DRAIN_MS });
