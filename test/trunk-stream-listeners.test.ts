@@ -11,7 +11,7 @@ import type { SipMessage } from '../src/sip/message.js';
 import { parseSipMessage } from '../src/sip/parser.js';
 import { StreamFramer } from '../src/transport/framing.js';
 import { writeLabCertificate } from '../src/trunk/self-signed.js';
-import { EmbeddedTrunk } from '../src/trunk/server.js';
+import { EmbeddedTrunk, type TrunkStartOptions } from '../src/trunk/server.js';
 import { plannedListeners } from '../src/trunk/stream-listeners.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -34,7 +34,7 @@ function parse(data: Buffer | string): SipMessage {
   return r.message;
 }
 
-async function startTrunk(extra: Parameters<typeof EmbeddedTrunk.start>[0] = { port: 0 }): Promise<EmbeddedTrunk> {
+async function startTrunk(extra: Partial<TrunkStartOptions> = {}): Promise<EmbeddedTrunk> {
   const trunk = await EmbeddedTrunk.start({ users: 10, ...extra, port: extra.port ?? 0 });
   cleanup.push(() => trunk.stop());
   return trunk;
@@ -165,7 +165,7 @@ describe('trunk listeners: TLS, WS, WSS', () => {
     cleanup.push(() => files.remove());
     const trunk = await EmbeddedTrunk.start({ port: 0, users: 10, transports: ['wss'], certFile: files.certPath, keyFile: files.keyPath });
     expect(trunk.tlsCertificate).toEqual({ certPath: files.certPath, generated: false });
-    const ws = await openWs(`wss://127.0.0.1:${trunk.addresses.wss!.port}/`, { ca: files.certPem, servername: 'sip.lab.test' });
+    const ws = await openWs(`wss://127.0.0.1:${trunk.addresses.wss!.port}/`, { ca: files.certPem, servername: 'sip.lab.test' } as WebSocket.ClientOptions);
     expect(ws.protocol).toBe('sip');
     ws.terminate();
     await trunk.stop();
