@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { buildPlan, MAX_PLAN_ARRIVALS, PlanError, type PlanInput } from '../src/schedule/plan.js';
 import { ACTION_CODE, type ArrivalPlan } from '../src/schedule/plan-types.js';
-import { describePlan, sparkline } from '../src/schedule/plan-shape.js';
+import { describePlan } from '../src/schedule/plan-shape.js';
 import type { JitterSpec, PhaseSpec, T0Spec } from '../src/scenario/types.js';
 import type { ReplayRow } from '../src/schedule/replay.js';
 
@@ -393,35 +393,7 @@ describe('size guard', () => {
     ).toThrow(new RegExp(`phase "typo": the plan would exceed ${MAX_PLAN_ARRIVALS} arrivals \\(1000 before this phase, this one adds 60000000\\)`));
     expect(() => buildPlan(input([{ name: 'p', type: 'poisson', rate: 1e6, durationMs: 30_000 }]))).toThrow(/phase "p": the plan would exceed/);
     expect(() => buildPlan(input([{ name: 'b', type: 'burst', windowMs: 1, jitter: { kind: 'uniform' } }], { agents: 25_000_000 }))).toThrow(PlanError);
+    expect(() => buildPlan(input([{ name: 's', type: 'steps', fromRate: 0, stepRate: 1e-9, steps: 1e9, stepMs: 1 }]))).toThrow(/phase "s": steps must be an integer in 1\.\.100000/);
     expect(performance.now() - started).toBeLessThan(2000);
-  });
-});
-
-describe('plan shape', () => {
-  it('peak per second is a sliding one-second window per phase', () => {
-    const plan = buildPlan(
-      input([
-        { name: 'c', type: 'constant', rate: 10, durationMs: 3000 },
-        { name: 'b', type: 'burst', windowMs: 200, jitter: { kind: 'uniform' } },
-      ]),
-    );
-    const shape = describePlan(plan);
-    expect(shape.phases.map((p) => [p.name, p.arrivals, p.peakPerSecond])).toEqual([
-      ['c', 30, 10],
-      ['b', 100, 100],
-    ]);
-    expect(shape.perSecond).toEqual([10, 10, 10, 100]);
-    expect(shape.total).toBe(130);
-  });
-
-  it('sparkline squeezes long plans keeping the peaks', () => {
-    const values = Array.from({ length: 200 }, (_, i) => (i === 137 ? 50 : i < 100 ? 0 : 5));
-    const s = sparkline(values, 40);
-    expect(s.secondsPerColumn).toBe(5);
-    expect(s.line.length).toBe(40);
-    expect(s.max).toBe(50);
-    expect(s.line[27]).toBe('█');
-    expect(s.line.slice(0, 20)).toBe(' '.repeat(20));
-    expect(s.line[30]).toBe('▁');
   });
 });

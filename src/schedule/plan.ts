@@ -14,6 +14,7 @@ import { readReplayFile, type ReplayRow } from './replay.js';
 /** Beyond this a plan costs hundreds of MB and is almost surely a typo (a rate in /ms, an extra zero). */
 export const MAX_PLAN_ARRIVALS = 20_000_000;
 const MAX_PHASES = 0xffff; // phaseOf is a Uint16Array
+const MAX_STEPS = 100_000;
 
 export type PlanInput = Pick<Scenario, 'phases' | 'agents' | 't0' | 'seed' | 'file'>;
 export interface PlanOptions {
@@ -199,7 +200,10 @@ function phaseLengthUs(spec: PhaseSpec, where: string, readReplay: (file: string
       nonNegative(spec.toRate, 'to rate');
       return { lengthUs: us(positive(spec.durationMs, 'duration')) };
     case 'steps': {
-      if (!Number.isInteger(spec.steps) || spec.steps < 1) throw new PlanError(`${where}: steps must be a positive integer, got ${spec.steps}`);
+      // Bounded so counting the plateaus (before the size guard can speak) stays cheap.
+      if (!Number.isInteger(spec.steps) || spec.steps < 1 || spec.steps > MAX_STEPS) {
+        throw new PlanError(`${where}: steps must be an integer in 1..${MAX_STEPS}, got ${spec.steps}`);
+      }
       nonNegative(spec.fromRate, 'from rate');
       if (!Number.isFinite(spec.stepRate)) throw new PlanError(`${where}: step rate must be a number, got ${spec.stepRate}`);
       const last = spec.fromRate + (spec.steps - 1) * spec.stepRate;
