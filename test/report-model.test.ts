@@ -74,6 +74,22 @@ describe('report model: marks, hooks, thresholds, generator, config', () => {
     ]);
   });
 
+  it('tells "never recovered" from "nothing failed after T0" (both are recoveryMs null)', () => {
+    const attempts = (recoveryMs: number | null) => ({
+      firstAttempt: { attempted: 1, ok: 1, byClass: publishResult().operations.byClass },
+      eventual: { attempted: 1, ok: 1, byClass: publishResult().operations.byClass },
+      retries: 0,
+      timeToAllRegisteredMs: 1000,
+      recoveryMs,
+    });
+    expect(runModelOf(publishResult()).recovery).toBeUndefined(); // no attempts block
+    expect(runModelOf({ ...publishResult(), attempts: attempts(1500) }).recovery).toEqual({ t0Ms: 2000, state: 'recovered', ms: 1500 });
+    expect(runModelOf({ ...publishResult(), attempts: attempts(null) }).recovery).toEqual({ t0Ms: 2000, state: 'never', ms: null });
+    const lateT0 = { ...publishResult(), attempts: attempts(null), marks: [{ name: 'T0', tMs: 5000 }] };
+    expect(runModelOf(lateT0).recovery).toEqual({ t0Ms: 5000, state: 'no-failure', ms: null });
+    expect(runModelOf({ ...publishResult(), attempts: attempts(null), marks: [] }).recovery).toBeUndefined(); // no T0
+  });
+
   it('renders thresholds as recorded: actual and limit as text, errors kept, malformed entries shown as failed', () => {
     const r = publishResult();
     expect(runModelOf(r).thresholds).toEqual([

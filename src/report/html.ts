@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { formatMs } from './table.js';
 import { CLASS_COLORS, MARK_COLORS, PAGE_SCRIPT } from './html-page-script.js';
 import { PAGE_CSS } from './html-style.js';
-import type { BreakdownRow, MarkModel, ReportModel, RunModel, SweepModel, ThresholdModel } from './model-types.js';
+import type { BreakdownRow, MarkModel, RecoveryModel, ReportModel, RunModel, SweepModel, ThresholdModel } from './model-types.js';
 
 type Cell = string | number | { html: string; cls?: string };
 
@@ -59,6 +59,10 @@ function swatch(cls: keyof typeof CLASS_COLORS | string): Cell {
   return { html: `<span class="swatch" style="background:${color}"></span>${escapeHtml(cls)}` };
 }
 
+function recoveryText(r: RecoveryModel): string {
+  return r.state === 'recovered' ? seconds(r.ms ?? 0) : r.state === 'never' ? 'never' : 'no failures';
+}
+
 function kpis(run: RunModel): string {
   const t = run.totals;
   const byClass = Object.fromEntries(t.classes.map((c) => [c.name, c.count]));
@@ -73,8 +77,8 @@ function kpis(run: RunModel): string {
     ['p99 (corrected)', ms(t.latencyMs?.corrected?.p99 ?? 0)],
     ['achieved rate', `${t.achievedRate.toFixed(1)} /s`],
   ];
-  const recovery = run.attempts?.recoveryMs;
-  if (recovery !== undefined) items.push(['recovery', recovery === null ? 'never' : seconds(recovery), recovery === null ? 'bad' : undefined]);
+  const rec = run.recovery;
+  if (rec) items.push(['recovery after T0', recoveryText(rec), rec.state === 'never' ? 'bad' : 'ok']);
   return `<div class="kpis">${items.map(([label, value, tone]) => `<div class="kpi${tone ? ` ${tone}` : ''}"><span>${escapeHtml(label)}</span><b>${escapeHtml(value)}</b></div>`).join('')}</div>`;
 }
 
@@ -159,7 +163,7 @@ function attemptsTable(run: RunModel): string {
     const share = (x: { attempted: number; ok: number }) => `${int(x.ok)} of ${int(x.attempted)} ok (${pctText(x.attempted > 0 ? (100 * x.ok) / x.attempted : 0)})`;
     rows.push(['first attempts', share(a.firstAttempt)], ['after retries', share(a.eventual)], ['retries sent', int(a.retries)]);
     rows.push(['every agent registered at', a.timeToAllRegisteredMs === null ? 'never' : seconds(a.timeToAllRegisteredMs)]);
-    rows.push(['recovered after T0', a.recoveryMs === null ? 'never, or no failure after T0' : seconds(a.recoveryMs)]);
+    if (run.recovery) rows.push([`every agent registered again after T0 (${seconds(run.recovery.t0Ms)})`, recoveryText(run.recovery)]);
   }
   if (th) {
     if (th.perAgent) rows.push(['per-agent throttle', `${th.perAgent.rate}/s, burst ${th.perAgent.burst}, when empty: ${th.perAgent.whenEmpty}`]);
@@ -252,7 +256,7 @@ function sweepSection(s: SweepModel): string {
     cls: r.recommended ? 'recommended' : undefined,
   }));
   return `<section id="sweep"><h2>Throttle sweep</h2>
-<p class="recommendation">Recommendation: <b>${escapeHtml(pick)}</b> (max reject rate ${escapeHtml(pctText(rec.maxRejectRate))}). ${escapeHtml(rec.reason)}</p>
+<p class="recommendation">Recommendation: <b>${escapeHtml(pick)}</b> (max reject rate ${escapeHtml(pctText(rec.maxRejectRate * 100))}). ${escapeHtml(rec.reason)}</p>
 ${chart('chart-sweep', '403 % and 429 % per setting', 'share of operations rejected at each per-agent rate')}
 ${thresholdsTable('sweep-thresholds', s.thresholds)}
 ${table('sweep-table', ['setting', ...['attempted', '403 %', '429 %', '503 %', 'timeout %', 'dropped %', 'ok/s', 'p50', 'p99', 'all registered after'].map(right)], rows)}

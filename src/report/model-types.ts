@@ -38,11 +38,21 @@ export interface RunModel {
   thresholds: ThresholdModel[];
   generator: GeneratorModel;
   attempts?: AttemptsBlock;
+  /** Present when the run has a T0 and attempts: how the agents came back after the publish. */
+  recovery?: RecoveryModel;
   throttle?: ThrottleBlock;
   /** Flattened config (dotted keys), values as text. */
   config: [string, string][];
   /** Flattened `extra` (engine details: transport stats, unregister summary...). */
   details: [string, string][];
+}
+
+export interface RecoveryModel {
+  t0Ms: number;
+  /** recovered: every agent registered again (ms after T0); never: failures around or after T0 and no
+   * recovery; no-failure: nothing failed from T0's second on (recoveryMs is null for both of the last two). */
+  state: 'recovered' | 'never' | 'no-failure';
+  ms: number | null;
 }
 
 /** One final outcome line: an exact status code with its reason phrase, or a class with no response. */
@@ -191,6 +201,7 @@ export interface SweepRowModel {
 export interface SweepModel {
   scenario: { name: string; file: string };
   rows: SweepRowModel[];
+  /** maxRejectRate is a fraction (0.01 = 1 %), as in the sweep result. */
   recommendation: { perAgentRate: number | null; retry?: string; maxRejectRate: number; reason: string };
   /** Thresholds evaluated on the sweep as a whole (each setting's own are on its RunModel). */
   thresholds: ThresholdModel[];

@@ -11,6 +11,7 @@ import {
   type MarkKind,
   type MarkModel,
   type PhaseRow,
+  type RecoveryModel,
   type ReportModel,
   type RunModel,
   type StatusRow,
@@ -110,6 +111,8 @@ export function runModel(r: RunResult, id: string, name: string): RunModel {
   };
   if (r.scenario) model.scenario = r.scenario;
   if (r.attempts) model.attempts = r.attempts;
+  const recovery = recoveryOf(r, model.marks, model.timeline);
+  if (recovery) model.recovery = recovery;
   if (r.throttle) model.throttle = r.throttle;
   return model;
 }
@@ -239,6 +242,22 @@ export function marksOf(r: RunResult): MarkModel[] {
 
 const asText = (v: unknown): string =>
   typeof v === 'number' ? String(Math.round(v * 1e6) / 1e6) : v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+
+/**
+ * attempts.recoveryMs is null both when agents never recovered and when nothing failed after T0; the
+ * timeline tells them apart (to the second: a failure in T0's own second counts as after T0).
+ */
+function recoveryOf(r: RunResult, marks: MarkModel[], tl: TimelineModel): RecoveryModel | undefined {
+  const t0 = marks.find((m) => m.kind === 'publish' && /^t0$/i.test(m.name)) ?? marks.find((m) => m.kind === 'publish');
+  if (!t0 || !r.attempts) return undefined;
+  const ms = r.attempts.recoveryMs;
+  if (typeof ms === 'number') return { t0Ms: t0.tMs, state: 'recovered', ms };
+  let failed = 0;
+  tl.t.forEach((t, i) => {
+    if ((t + 1) * 1000 > t0.tMs) for (const c of OUTCOME_CLASSES) if (c !== 'ok') failed += tl.byClass[c][i];
+  });
+  return { t0Ms: t0.tMs, state: failed > 0 ? 'never' : 'no-failure', ms: null };
+}
 
 /** `thresholds` is written by the threshold evaluator; anything malformed is shown as such, not dropped. */
 function thresholdsOf(r: RunResult | SweepResult): ThresholdModel[] {
