@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../src/metrics/histogram.js';
+import { renderHtml } from '../src/report/html.js';
 import { classifyResult, parseResultText } from '../src/report/load.js';
 import { buildReportModel, flatten } from '../src/report/model.js';
 import { ninesAxis } from '../src/report/model-latency.js';
@@ -254,5 +255,24 @@ describe('loading a result file', () => {
     const s = JSON.parse(JSON.stringify(sweepOf(publishResult()))) as { settings: { timeline: unknown[] }[] };
     s.settings[1].timeline = [{ t: 'zero' }];
     expect(() => parseResultText(JSON.stringify(s), 's.json')).toThrow('s.json: not a sipstorm result: settings[1].timeline[0] should be an object with t and byClass');
+  });
+});
+
+describe('HTML (as text; the browser test draws it)', () => {
+  it('renders step-ramp knees, escapes every value and embeds the model where no "</script" can end it early', () => {
+    const r = publishResult();
+    r.knees = [{ phase: 'ramp', maxFailurePct: 1, kneeRate: 200, failedAtRate: 400, plateaus: [{ rate: 200, attempted: 1000, ok: 1000, failurePct: 0 }, { rate: 400, attempted: 2000, ok: 1900, failurePct: 5 }] }];
+    r.config = { ...r.config, note: '</script><b>x</b>' };
+    const model = buildReportModel(r);
+    expect(model.runs[0].knees).toEqual(r.knees);
+    const html = renderHtml(model);
+    expect(html).toContain('<h3>Step ramp ramp: knee 200/s</h3>');
+    expect(html).toMatch(/<tr class="failed"><td class="num">400\/s<\/td>/);
+    expect(html).toContain('&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;');
+    expect(html).not.toContain('<b>x</b>');
+    const json = /<script type="application\/json" id="sipstorm-model">(.*?)<\/script>/s.exec(html)![1];
+    expect(json).not.toMatch(/<\//);
+    expect(JSON.parse(json)).toEqual(model);
+    expect(html).toContain('publish &lt;b&gt;storm&lt;/b&gt;'); // the scenario description
   });
 });

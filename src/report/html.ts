@@ -155,6 +155,20 @@ function thresholdsTable(id: string, thresholds: ThresholdModel[]): string {
   )}`;
 }
 
+function kneesTables(run: RunModel): string {
+  return run.knees
+    .map((k, i) => {
+      const knee = k.kneeRate === null ? 'below the first plateau' : `${k.kneeRate}/s`;
+      const failed = k.failedAtRate === null ? 'no plateau passed the limit (the knee is above the ramp)' : `first past it at ${k.failedAtRate}/s`;
+      return `<h3>Step ramp ${escapeHtml(k.phase)}: knee ${escapeHtml(knee)}</h3><p class="note">Limit ${escapeHtml(pctText(k.maxFailurePct))} failures; ${escapeHtml(failed)}.</p>${table(
+        `${run.id}-knee-${i}`,
+        [right('plateau rate'), right('attempted'), right('ok'), right('failures')],
+        k.plateaus.map((p) => ({ cells: [right(`${p.rate}/s`), num(p.attempted), num(p.ok), right(pctText(p.failurePct))], cls: p.rate === k.failedAtRate ? 'failed' : undefined })),
+      )}`;
+    })
+    .join('\n');
+}
+
 function attemptsTable(run: RunModel): string {
   const a = run.attempts;
   const th = run.throttle;
@@ -227,6 +241,7 @@ ${chart(`${run.id}-distribution`, 'Latency distribution', 'corrected vs uncorrec
 <h3>Totals</h3>${totalsTables(run)}
 <h3>Per method</h3>${breakdown(`${run.id}-methods`, 'method', run.methods)}
 ${phases}
+${kneesTables(run)}
 ${thresholdsTable(`${run.id}-thresholds`, run.thresholds)}
 ${attemptsTable(run)}
 ${hooksTable(run)}

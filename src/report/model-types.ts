@@ -2,6 +2,7 @@
 // sweep result (src/report/model.ts). Renderers read only this, so every view tells the same story.
 // Plain JSON (no Maps, no typed arrays): the HTML page embeds it as-is and draws its charts from it.
 import type { OutcomeClass } from '../shared/outcome.js';
+import type { KneeBlock } from './knee.js';
 import type { AttemptsBlock, ThrottleBlock } from './scenario-result.js';
 import type { LatencyPair } from './result.js';
 
@@ -41,6 +42,8 @@ export interface RunModel {
   /** Present when the run has a T0 and attempts: how the agents came back after the publish. */
   recovery?: RecoveryModel;
   throttle?: ThrottleBlock;
+  /** Step ramps: failure share per plateau and the knee (as the result has them). */
+  knees: KneeBlock[];
   /** Flattened config (dotted keys), values as text. */
   config: [string, string][];
   /** Flattened `extra` (engine details: transport stats, unregister summary...). */

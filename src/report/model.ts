@@ -106,6 +106,7 @@ export function runModel(r: RunResult, id: string, name: string): RunModel {
     hooks: (r.hooks ?? []).map((h): HookModel => ({ ...h, output: h.output?.slice(0, 2000) })),
     thresholds: thresholdsOf(r),
     generator: generatorOf(r),
+    knees: Array.isArray(r.knees) ? r.knees.filter((k) => isObject(k) && Array.isArray(k.plateaus)) : [],
     config: flatten(r.config ?? {}),
     details: flatten(r.extra ?? {}),
   };
