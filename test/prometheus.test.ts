@@ -1,6 +1,9 @@
 // --prometheus: /metrics scraped during a real run against the embedded trunk (loopback UDP); the
 // exposition parses, counters only grow, and the last scrape equals the run's JSON result.
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { meanUs, newLatencyHistogram, recordUs } from '../src/metrics/histogram.js';
+import { cumulativeBuckets } from '../src/metrics/live-view.js';
 import { MetricsRecorder } from '../src/metrics/recorder.js';
 import { LATENCY_BUCKETS_US, renderExposition } from '../src/report/prometheus.js';
 import type { RunResult } from '../src/report/result.js';
@@ -153,5 +156,19 @@ describe('Prometheus /metrics', () => {
     expect(text).toContain('sipstorm_operation_latency_seconds_bucket{method="REG\\"IS\\\\TER\\n",le="0.0025"} 1');
     expect(text).toContain('sipstorm_outstanding_transactions 3');
     parseExposition(text);
+  });
+
+  it('cumulative buckets count every value at or below each bound, to HDR precision (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 40_000_000 })), { maxLength: 300 }), (values) => {
+        const h = newLatencyHistogram();
+        for (const v of values) recordUs(h, v);
+        const b = cumulativeBuckets(h, LATENCY_BUCKETS_US);
+        expect(b.count).toBe(values.length);
+        LATENCY_BUCKETS_US.forEach((bound, i) => expect(b.cumulative[i]).toBe(values.filter((v) => h.lowestEquivalentValue(v) <= bound).length));
+        expect(b.sumUs).toBeCloseTo(meanUs(h) * values.length, 3);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
