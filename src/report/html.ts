@@ -78,7 +78,7 @@ function kpis(run: RunModel): string {
     ['achieved rate', `${t.achievedRate.toFixed(1)} /s`],
   ];
   const rec = run.recovery;
-  if (rec) items.push(['recovery after T0', recoveryText(rec), rec.state === 'never' ? 'bad' : 'ok']);
+  if (rec) items.push(['recovery', recoveryText(rec), rec.state === 'never' ? 'bad' : 'ok']);
   return `<div class="kpis">${items.map(([label, value, tone]) => `<div class="kpi${tone ? ` ${tone}` : ''}"><span>${escapeHtml(label)}</span><b>${escapeHtml(value)}</b></div>`).join('')}</div>`;
 }
 
@@ -289,7 +289,7 @@ function header(model: ReportModel): string {
   const thresholds = [...(model.sweep?.thresholds ?? []), ...model.runs.flatMap((r) => r.thresholds)];
   if (thresholds.length) {
     const failed = thresholds.filter((t) => !t.ok).length;
-    badges.push(failed ? `<span class="badge fail">${failed} of ${thresholds.length} thresholds failed</span>` : `<span class="badge pass">${thresholds.length} thresholds passed</span>`);
+    badges.push(failed ? `<span class="badge fail">${failed} of ${thresholds.length} thresholds failed</span>` : `<span class="badge pass">${thresholds.length === 1 ? '1 threshold' : `${thresholds.length} thresholds`} passed</span>`);
   }
   const scenario = first?.scenario?.description ? `<p class="note">${escapeHtml(first.scenario.description)}</p>` : '';
   return `<header><h1>${escapeHtml(model.title)}</h1><p class="facts">${facts} ${badges.join(' ')}</p>${scenario}</header>`;
