@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { loadScenario, parseScenario, ScenarioError } from '../src/scenario/load.js';
 import { scenarioJsonSchema } from '../src/scenario/json-schema.js';
-import { wallClockT0Ms } from '../src/scenario/t0.js';
 import { parseDuration, parseRateValue } from '../src/scenario/units.js';
 import type { Scenario } from '../src/scenario/types.js';
 import { schemaErrors } from './helpers/json-schema-lite.js';
@@ -337,23 +336,5 @@ describe('JSON Schema export', () => {
     expect(schemaErrors(schema, { ...base, phases: [{ type: 'idle', duration: '10x' }] })).not.toEqual([]);
     expect(schemaErrors(schema, { ...base, phases: [{ type: 'burst', window: '1s', rate: 5 }] })).not.toEqual([]);
     expect(schemaErrors(schema, { ...base, classMap: { '99': 'ok' } })).not.toEqual([]);
-  });
-});
-
-describe('wall-clock T0', () => {
-  const utc = (iso: string) => Date.parse(iso);
-
-  it('the next Friday 16:00 in Chicago, on both sides of the DST change', () => {
-    // Wed 2025-01-08: Friday 16:00 CST = 22:00 UTC.
-    expect(wallClockT0Ms('Fri 16:00', 'America/Chicago', utc('2025-01-08T12:00:00Z'))).toBe(utc('2025-01-10T22:00:00Z'));
-    // Just after Fri 2025-03-07 16:00 CST: the next is 2025-03-14 16:00 CDT = 21:00 UTC (DST began 03-09).
-    expect(wallClockT0Ms('Fri 16:00', 'America/Chicago', utc('2025-03-07T22:00:00Z'))).toBe(utc('2025-03-14T21:00:00Z'));
-    // Same day, still ahead: today.
-    expect(wallClockT0Ms('fri 16:00', 'America/Chicago', utc('2025-03-14T20:59:00Z'))).toBe(utc('2025-03-14T21:00:00Z'));
-  });
-
-  it('a dated T0 is that moment in the zone, past or not', () => {
-    expect(wallClockT0Ms('2025-07-04 09:30', 'Europe/Paris', 0)).toBe(utc('2025-07-04T07:30:00Z'));
-    expect(() => wallClockT0Ms('2025-02-30 09:30', 'UTC', 0)).toThrow(/t0.at/);
   });
 });

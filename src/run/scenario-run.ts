@@ -5,7 +5,7 @@
 import type { RunResult } from '../report/result.js';
 import type { PhaseSpec, Scenario } from '../scenario/types.js';
 import { plateauName } from '../report/knee.js';
-import { wallClockT0Ms } from '../scenario/t0.js';
+import { nextWallClock } from '../schedule/anchor.js';
 import type { ArrivalPlan } from '../schedule/plan-types.js';
 import { buildPlan } from '../schedule/plan.js';
 import type { ClassMap } from '../shared/outcome.js';
@@ -64,7 +64,9 @@ export function prepareScenario(scenario: Scenario, overrides: ScenarioOverrides
     },
   };
   const t0 = scenario.t0;
-  const startAt = t0 && 'at' in t0 ? new Date(wallClockT0Ms(t0.at, t0.tz, now.getTime()) - (plan.t0Us ?? 0) / 1000) : undefined;
+  // The next T0 that leaves room for the phases before it (as `sipstorm plan` shows it).
+  const leadMs = (plan.t0Us ?? 0) / 1000;
+  const startAt = t0 && 'at' in t0 ? new Date(nextWallClock(t0.at, t0.tz, new Date(now.getTime() + leadMs)).getTime() - leadMs) : undefined;
   return { request, plan, startAt };
 }
 
