@@ -8,6 +8,9 @@ import { ConstantRate, PlannedArrivals, type ArrivalSource } from '../schedule/a
 import type { ArrivalPlan } from '../schedule/plan-types.js';
 import type { RetrySpec, ThrottleSpec } from '../scenario/types.js';
 import { OperationFlow } from './operation-flow.js';
+import { SaturationSampler } from './saturation-sampler.js';
+import type { SipTrace } from './sip-trace.js';
+import { newCoarseHistogram, percentileMs, recordUs } from '../metrics/histogram.js';
 import { actionMethod, buildPhaseBlocks, planMarks, phaseAt, ACTION } from './scenario-wiring.js';
 import { Dispatcher } from '../schedule/dispatcher.js';
 import { NO_TIMER, TimerWheel } from '../schedule/timer-wheel.js';
@@ -62,6 +65,8 @@ export interface RunOptions {
   seed?: number;
   /** Called once the schedule has started (clock us): SUT hooks arm here. */
   onScheduleStart?: (scheduleStartUs: number) => void;
+  /** --trace: the chosen agents' SIP messages (the CLI closes it). */
+  trace?: SipTrace;
   /** Longest wait after the plan's last arrival for retries and transactions to end (default 64*T1 + 1 s, at least 10 s with a retry policy... see drainLimitMs()). */
   drainLimitMs?: number;
 }
@@ -71,6 +76,10 @@ export interface ProgressSample {
   dispatched: number;
   outstanding: number;
   done: Record<OutcomeClass, number>;
+  /** Final status codes so far ("403" -> n); absent from engines that do not count them (softphones). */
+  byStatus?: Record<string, number>;
+  /** Corrected p99 of the operations completed since the previous sample; null when none. */
+  lastSecondP99Ms?: number | null;
 }
 
 export interface UnregisterSummary {
@@ -104,6 +113,11 @@ export class RunEngine extends EventEmitter implements AgentHost {
   private opPhase = new Uint16Array(0);
   private plannedUnregister = new Uint8Array(0);
   private scheduleStartUs = 0;
+  private saturation: SaturationSampler | null = null;
+  /** Final statuses so far (the live progress line shows exact 403/429/503). */
+  private readonly doneByStatus: Record<string, number> = {};
+  /** Corrected latency of the operations completed since the last progress sample. */
+  private readonly lastSecond = newCoarseHistogram();
 
   constructor(private readonly opts: RunOptions) {
     super();
@@ -140,9 +154,13 @@ export class RunEngine extends EventEmitter implements AgentHost {
       onResponse: (method, status) => metrics.recordResponse(method, status),
       onMalformed: (kind) => metrics.recordMalformed(kind),
       onStray: () => this.strays++,
+      onTrace: opts.trace ? (owner, direction, data) => this.traceMessage(owner as Agent, direction, data) : undefined,
     });
 
     this.agents = opts.identities.map((identity, i) => new Agent(i, identity, this, opts.expires));
+    if (opts.trace) for (const agent of this.agents) agent.traced = opts.trace.shouldTrace(agent.index, agent.identity.user);
+    const saturation = SaturationSampler.start();
+    this.saturation = saturation;
     const plan = opts.plan;
     this.opPhase = new Uint16Array(this.agents.length);
     this.plannedUnregister = new Uint8Array(this.agents.length);
@@ -260,6 +278,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
         unregister: this.unregisterSummary,
         strayResponses: this.strays,
         transportStats,
+        saturation: saturation.finish(),
       },
     });
     if (plan) {
@@ -349,6 +368,8 @@ export class RunEngine extends EventEmitter implements AgentHost {
       return;
     }
     this.doneByClass[cls]++;
+    if (status > 0) this.doneByStatus[status] = (this.doneByStatus[status] ?? 0) + 1;
+    recordUs(this.lastSecond, doneUs - intendedUs);
     const method = kind === 'unregister' ? 'UNREGISTER' : kind;
     this.metrics.recordOutcome(method, cls, status, reason, intendedUs, firstSentUs, doneUs);
     if (flow) {
@@ -418,6 +439,14 @@ export class RunEngine extends EventEmitter implements AgentHost {
     await this.waitIdle(64 * this.opts.t1Ms + 1000);
   }
 
+  private traceMessage(agent: Agent, direction: 'sent' | 'received', data: Buffer): void {
+    const trace = this.opts.trace!;
+    const remote = { host: this.opts.target.host, port: this.opts.target.port };
+    const local = this.transport.advertised(agent.slot);
+    if (direction === 'sent') trace.sent(agent.index, data, remote, this.clock.nowUs(), local);
+    else trace.received(agent.index, data, remote, this.transactions.eventUs, local);
+  }
+
   /** Default drain: Timer F plus, with a retry policy, room for its longest wait (capped at 5 min). */
   private drainLimitMs(): number {
     if (this.opts.drainLimitMs !== undefined) return this.opts.drainLimitMs;
@@ -455,12 +484,17 @@ export class RunEngine extends EventEmitter implements AgentHost {
   }
 
   private emitProgress(runStartUs: number, dispatcher: Dispatcher): void {
+    const outstanding = this.transactions.outstanding;
+    this.saturation?.note(outstanding);
     const sample: ProgressSample = {
       elapsedMs: (this.clock.nowUs() - runStartUs) / 1000,
       dispatched: dispatcher.dispatched,
-      outstanding: this.transactions.outstanding,
+      outstanding,
       done: { ...this.doneByClass },
+      byStatus: { ...this.doneByStatus },
+      lastSecondP99Ms: this.lastSecond.totalCount > 0 ? percentileMs(this.lastSecond, 99) : null,
     };
+    this.lastSecond.reset();
     this.emit('progress', sample);
   }
 }

@@ -128,6 +128,7 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
       tickMs: request.tickMs,
       tls: withServerName(request.tls, request.target?.host),
       signal: hooks.signal,
+      trace: hooks.trace,
       plan: request.scenario?.plan,
       throttle: request.scenario?.throttle,
       retry: request.scenario?.retry,

@@ -71,6 +71,8 @@ export class Agent implements TransactionOwner {
   grantedExpires = 0;
   /** The engine's refresh timer handle (0 = none). */
   refreshTimer = 0;
+  /** Its messages go to the SIP trace (--trace). */
+  traced = false;
   /** Retry-After (seconds) of the last final response, -1 when it had none. */
   lastRetryAfterS = -1;
 

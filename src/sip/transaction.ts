@@ -25,6 +25,8 @@ export interface TransactionOwner {
   onTransactionTimeout(tx: ClientTransaction): void;
   /** Transport error on the slot, or a malformed response matched to this transaction. */
   onTransactionError(tx: ClientTransaction, reason: string, malformed: boolean): void;
+  /** True when its messages go to the SIP trace (--trace): checked per message, a field read. */
+  readonly traced?: boolean;
 }
 
 export type TransactionState = 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -51,6 +53,8 @@ export interface TransactionLayerHooks {
   onStray?(): void;
   /** Any message the parser refused, matched or not. */
   onMalformed?(kind: string): void;
+  /** A message of a traced owner: each request put on the wire (retransmissions too) and each matched response. */
+  onTrace?(owner: TransactionOwner, direction: 'sent' | 'received', data: Buffer): void;
 }
 
 export interface TransactionTimers {
@@ -112,7 +116,7 @@ export class ClientTransactionLayer {
     private readonly transport: Transport,
     private readonly clock: Clock,
     timers: TransactionTimers,
-    hooks: TransactionLayerHooks = {},
+    private readonly hooks: TransactionLayerHooks = {},
   ) {
     for (const [name, ms] of Object.entries(timers)) {
       if (!(ms > 0) || !Number.isFinite(ms)) throw new RangeError(`${name} must be a positive number of ms, got ${ms}`);
@@ -168,6 +172,7 @@ export class ClientTransactionLayer {
       tx.timer = this.wheel.schedule(tx, Math.min(tx.nextEUs, tx.deadlineUs));
     }
     this.onSent(method);
+    if (owner.traced === true) this.hooks.onTrace?.(owner, 'sent', data);
     this.transport.send(slot, data);
     return tx;
   }
@@ -205,6 +210,7 @@ export class ClientTransactionLayer {
       return;
     }
     this.onResponse(tx.method, msg.status);
+    if (tx.owner.traced === true) this.hooks.onTrace?.(tx.owner, 'received', data);
     if (msg.status < 200) {
       if (tx.state === 'trying') tx.state = 'proceeding';
       return;
@@ -273,6 +279,7 @@ export class ClientTransactionLayer {
     // Timer E. Retransmit the very same bytes; the next interval doubles while Trying, T2 once Proceeding.
     tx.retransmissions++;
     this.onRetransmit(tx.method);
+    if (tx.owner.traced === true) this.hooks.onTrace?.(tx.owner, 'sent', tx.data);
     this.transport.send(tx.slot, tx.data);
     tx.intervalUs = tx.state === 'trying' ? Math.min(tx.intervalUs * 2, this.t2Us) : this.t2Us;
     tx.nextEUs += tx.intervalUs;
