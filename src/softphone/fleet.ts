@@ -8,7 +8,7 @@ import { encodeHistogram, newLatencyHistogram, recordUs, summarize, type Latency
 import { MetricsRecorder } from '../metrics/recorder.js';
 import type { RetrySpec } from '../scenario/types.js';
 import { realClock, type Clock } from '../shared/clock.js';
-import { compileClassMap, type ClassMap, type OutcomeClass } from '../shared/outcome.js';
+import { compileClassMap, OUTCOME_CLASSES, type ClassMap, type OutcomeClass } from '../shared/outcome.js';
 import { xorshift } from '../shared/seeded-random.js';
 import type { AgentIdentity } from '../sip/agent.js';
 import { SoftphoneAgent, type SoftphoneConfig, type SoftphoneHost, type SoftphoneOutcome } from './agent.js';
@@ -85,6 +85,8 @@ export class SoftphoneFleet implements SoftphoneHost {
   private readonly unregisters = { attempted: 0, ok: 0, failed: 0 };
   private retries = 0;
   private dropped = 0;
+  /** REGISTER operations finished, by class (dropped arrivals included): the progress line's figures. */
+  readonly doneByClass = Object.fromEntries(OUTCOME_CLASSES.map((c) => [c, 0])) as Record<OutcomeClass, number>;
   private busyCount = 0;
   private idleWaiters: (() => void)[] = [];
   private stopping = false;
@@ -120,6 +122,11 @@ export class SoftphoneFleet implements SoftphoneHost {
     return this.agents.length;
   }
 
+  /** Operations in flight. */
+  get busy(): number {
+    return this.busyCount;
+  }
+
   classify(status: number): OutcomeClass {
     return this.classifyStatus(status);
   }
@@ -132,6 +139,7 @@ export class SoftphoneFleet implements SoftphoneHost {
     const agent = this.agents[index % this.agents.length];
     if (agent.busy || agent.retryPending || this.stopping) {
       this.dropped++;
+      this.doneByClass.dropped++;
       this.metrics.recordOutcome('REGISTER', 'dropped', 0, '', intendedUs, -1, this.clock.nowUs());
       return false;
     }
@@ -255,6 +263,7 @@ export class SoftphoneFleet implements SoftphoneHost {
       this.unregisters[o.cls === 'ok' ? 'ok' : 'failed']++;
     } else {
       this.metrics.recordOutcome('REGISTER', o.cls, o.status, o.reason, o.intendedUs, o.sentUs, o.doneUs);
+      this.doneByClass[o.cls]++;
       if (o.cls !== 'dropped') this.recovery.record(agent.index, o.cls === 'ok', o.doneUs);
       this.next(agent, o);
     }
