@@ -11,6 +11,10 @@ import { planCommand } from './plan-command.js';
 import { reportCommand } from './report-command.js';
 import { mergeCommand } from './merge-command.js';
 import { UsageError } from './units.js';
+import { ScenarioError } from '../scenario/load.js';
+import { PlanError } from '../schedule/plan.js';
+import { ReplayError } from '../schedule/replay.js';
+import { AnchorError } from '../schedule/anchor.js';
 
 async function main(): Promise<number> {
   let exitCode = 0;
@@ -40,12 +44,17 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
+/** Bad flags or a bad scenario / plan / replay / T0: exit 2 like any bad input (1 is a runtime failure). */
+function isBadInput(err: unknown): boolean {
+  return err instanceof UsageError || err instanceof ScenarioError || err instanceof PlanError || err instanceof ReplayError || err instanceof AnchorError;
+}
+
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     // One line for the user; the stack only with SIPSTORM_DEBUG.
     process.stderr.write(`sipstorm: ${err instanceof Error ? err.message : `unexpected failure: ${String(err)}`}\n`);
     if (process.env.SIPSTORM_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    process.exit(isBadInput(err) ? 2 : 1);
   },
 );
