@@ -36,6 +36,8 @@ export interface KamailioStartOptions extends KamailioStreamPorts {
   children?: number;
   /** Nonce lifetime in seconds (default 30, the embedded trunk's). */
   nonceTtlS?: number;
+  /** Shortest REGISTER Expires accepted, seconds (default 60; scenarios compressed in time need less). */
+  minExpires?: number;
   /** Switches applied once it is ready. */
   switches?: TrunkSwitches;
   binary?: string;
@@ -157,6 +159,7 @@ export class KamailioServer {
       '-A', `USERS=${users}`,
       '-A', `HTTP_PORT=${controlPort}`,
       '-A', `NONCE_TTL=${opts.nonceTtlS ?? 30}`,
+      '-A', `MIN_EXPIRES=${opts.minExpires ?? 60}`,
       ...stream.args,
     ];
     const logFd = openSync(logPath, 'a');
@@ -266,11 +269,7 @@ export class KamailioServer {
 
   /** Applies a switch patch over JSON-RPC (the embedded trunk's TrunkSwitches words). */
   async set(patch: TrunkSwitches): Promise<void> {
-    const t0 = (await this.rpc.dumpTable('sw')).t0;
-    if (!t0) throw new Error('kamailio switch table has no t0: is this sipstorm\'s kamailio.cfg?');
-    const { writes, flush } = switchWrites(patch, t0, Date.now());
-    for (const table of flush) await this.rpc.flush(table);
-    for (const [key, value] of writes) await this.rpc.setInt('sw', key, value);
+    await applyKamailioSwitches(this.rpc, patch);
   }
 
   async switches(): Promise<KamailioSwitchState> {
@@ -362,4 +361,16 @@ function logTail(path: string, lines = 15): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Applies a switch patch (the embedded trunk's TrunkSwitches words) to a running sipstorm kamailio.cfg
+ * over its JSON-RPC: what `set` does, usable with only the RPC URL (scenario hooks, `--kamailio-rpc`).
+ */
+export async function applyKamailioSwitches(rpc: KamailioRpc, patch: TrunkSwitches): Promise<void> {
+  const t0 = (await rpc.dumpTable('sw')).t0;
+  if (!t0) throw new Error("kamailio switch table has no t0: is this sipstorm's kamailio.cfg?");
+  const { writes, flush } = switchWrites(patch, t0, Date.now());
+  for (const table of flush) await rpc.flush(table);
+  for (const [key, value] of writes) await rpc.setInt('sw', key, value);
 }
