@@ -37,6 +37,7 @@ export const RUN_DEFAULTS = {
 export function addRunOptions<T>(y: Argv<T>) {
   return y
     .positional('scenario', { type: 'string', describe: 'A scenario file (YAML); flags given here override it' })
+    .option('kamailio-rpc', { type: 'string', describe: "Scenario runs against the bundled Kamailio: its JSON-RPC URL (e.g. http://127.0.0.1:8080/RPC); the file's trunk: hooks set its switches there" })
     .option('time-scale', { type: 'number', describe: 'Scenario runs: every duration x F and every rate / F (0.1 runs a 10-minute scenario in 1 minute with the same shape)' })
     .option('target', { type: 'string', describe: 'udp:HOST:PORT, tcp:HOST:PORT, tls:HOST:PORT, ws:HOST:PORT[/PATH], wss:HOST:PORT[/PATH], udp:[::1]:PORT (default: an embedded trunk started in-process)' })
     .option('agents', { defaultDescription: '100', type: 'number', describe: 'Simulated user agents (distinct identities)' })
@@ -253,4 +254,19 @@ export function loadScenarioScaled(file: string, factor: number | undefined): Sc
   if (factor !== undefined && !(factor > 0 && factor <= 1000)) throw new UsageError(`--time-scale must be > 0 (and <= 1000), got ${factor}`);
   const scenario = loadScenario(file);
   return factor === undefined ? scenario : scaleScenario(scenario, factor);
+}
+
+/** Loopback only, like every address sipstorm talks to. */
+function kamailioRpcUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--kamailio-rpc: not a URL: ${value}`);
+  }
+  if (url.protocol !== 'http:' || !/^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/.test(url.hostname)) {
+    throw new UsageError(`--kamailio-rpc must be an http:// URL on loopback, got ${value}`);
+  }
+  return value;
 }

@@ -14,6 +14,9 @@ import { probeTarget } from './probe.js';
 import type { SipTrace } from './sip-trace.js';
 import { executeSoftphoneRun } from './softphone-run.js';
 import { HookRunner } from './hooks.js';
+import { applyKamailioSwitches } from '../kamailio/server.js';
+import { KamailioRpc } from '../kamailio/rpc.js';
+import type { TrunkSwitches } from '../trunk/config.js';
 import { stepKnees } from '../report/knee.js';
 import type { ArrivalPlan } from '../schedule/plan-types.js';
 import type { HookSpec, RetrySpec, ThrottleSpec } from '../scenario/types.js';
@@ -63,6 +66,11 @@ export interface RunRequest {
   scenario?: ScenarioPart;
   /** `softphone`: sip.js agents over ws/wss (src/run/softphone-run.ts); default `core`. */
   agentKind?: 'core' | 'softphone';
+  /**
+   * JSON-RPC URL of a bundled Kamailio under test: scenario `trunk:` hooks set its switches (the same
+   * words as the embedded trunk's) and `kamailio:` hooks without a url go there.
+   */
+  kamailioRpc?: string;
   /** Softphones: POST credentials here for a token before registering; `embedded`: the embedded trunk's. */
   tokenUrl?: string;
 }
@@ -136,8 +144,12 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
       onScheduleStart: request.scenario
         ? (scheduleStartUs) => {
             hookRunner = new HookRunner(request.scenario!.hooks, {
-              trunk: trunk ? { configure: (switches) => trunk!.configure(switches) } : undefined,
-              kamailioUrl: request.scenario!.kamailioUrl,
+              trunk: trunk
+                ? { configure: (switches) => trunk!.configure(switches) }
+                : request.kamailioRpc
+                  ? { configure: (switches) => applyKamailioSwitches(new KamailioRpc(request.kamailioRpc!), switches as TrunkSwitches) }
+                  : undefined,
+              kamailioUrl: request.scenario!.kamailioUrl ?? request.kamailioRpc,
               log,
               scheduleStartUs,
               t0Us: request.scenario!.plan.t0Us,

@@ -1,0 +1,52 @@
+// The bundled scenarios against the bundled Kamailio (a real registrar): the file's `trunk:` hooks set
+// Kamailio's switches over JSON-RPC (--kamailio-rpc), so the same collision shows on a real server.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeTcpPort, KamailioServer } from '../src/kamailio/server.js';
+import { executeScenario, prepareScenario } from '../src/run/scenario-run.js';
+import { loadScenario } from '../src/scenario/load.js';
+import { scaleScenario } from '../src/scenario/scale.js';
+import { parseTarget } from '../src/transport/target.js';
+import { kamailioAvailable } from './helpers/kamailio-available.js';
+
+const HAVE_KAMAILIO = kamailioAvailable();
+const file = (name: string) => new URL(`../scenarios/${name}`, import.meta.url).pathname;
+
+describe.skipIf(!HAVE_KAMAILIO)('bundled scenarios against the bundled Kamailio', () => {
+  let kam: KamailioServer;
+  beforeAll(async () => {
+    // Time-compressed scenarios refresh every few seconds: Kamailio must accept short Expires.
+    kam = await KamailioServer.start({ port: await freeTcpPort(), users: 100, sharedMemoryMb: 256, children: 2, minExpires: 1 });
+  }, 30_000);
+  afterAll(async () => {
+    await kam?.stop();
+  });
+
+  const run = async (name: string, scale: number, agents: number) => {
+    const scenario = scaleScenario(loadScenario(file(name)), scale);
+    const prepared = prepareScenario(scenario, { agents, target: parseTarget(`udp:127.0.0.1:${kam.info.port}`), kamailioRpc: kam.info.rpcUrl });
+    return (await executeScenario(prepared)).result;
+  };
+
+  it('friday-publish: Kamailio refuses pre-publish nonces with 403 inside the window only; re-logins succeed', async () => {
+    await kam.set({ publishWindow: null });
+    const r = await run('friday-publish.yaml', 0.1, 40);
+    expect(r.hooks?.[0]).toMatchObject({ name: 'publish', ok: true });
+    const t0 = r.marks!.find((m) => m.name === 'T0')!.tMs;
+    expect(r.methods.REGISTER.operations.byClass.forbidden).toBeGreaterThan(0);
+    for (const t of r.timeline.filter((e) => e.byClass.forbidden > 0)) {
+      expect(t.t).toBeGreaterThanOrEqual(Math.floor(t0 / 1000));
+      expect(t.t).toBeLessThanOrEqual(Math.ceil((t0 + 6000) / 1000));
+    }
+    expect(r.phases!.find((p) => p.name === 'login')!.operations.byClass.ok).toBe(40);
+    expect(r.methods.OPTIONS.operations.byClass.forbidden).toBe(0);
+    expect(r.attempts!.recoveryMs).not.toBeNull();
+  }, 60_000);
+
+  it('shift-swap-options: the swap-burst OPTIONS get 403 from Kamailio during the window', async () => {
+    await kam.set({ publishWindow: null });
+    const r = await run('shift-swap-options.yaml', 0.2, 40);
+    const swap = r.phases!.find((p) => p.name === 'swap')!.operations;
+    expect(swap.byClass.forbidden / swap.attempted).toBeGreaterThan(0.5);
+    expect(r.phases!.find((p) => p.name === 'after')!.operations.byClass.forbidden).toBe(0);
+  }, 60_000);
+});
