@@ -113,3 +113,24 @@ function shortSweep(s: Scenario): Scenario {
     sweep: { ...s.sweep!, perAgentRates: [5, 20, 50] },
   };
 }
+
+describe('bundled softphone scenario against the embedded trunk', () => {
+  it('webrtc-softphone-publish: 401s confined to the window, every softphone recovers, recovery distribution reported', async () => {
+    const scenario = scaleScenario(loadScenario(file('webrtc-softphone-publish.yaml')), 0.1);
+    const { result: r } = await run(scenario, 30);
+    const t0 = t0Ms(r);
+    const windowMs = 3000; // 30 s x 0.1
+    expect(r.target).toMatch(/^wss:/);
+    expect(r.operations.byReason['401 Unauthorized']).toBe(30);
+    const failing = r.timeline.filter((t) => t.byClass.auth_failed > 0).map((t) => t.t);
+    expect(failing.length).toBeGreaterThan(0);
+    for (const s of failing) {
+      expect(s).toBeGreaterThanOrEqual(Math.floor(t0 / 1000));
+      expect(s).toBeLessThanOrEqual(Math.ceil((t0 + windowMs) / 1000) + 1);
+    }
+    const recovery = (r.extra.softphone as { recovery: { recovered: number; stillFailing: number; recoveryMs: { count: number; max: number } } }).recovery;
+    expect(recovery).toMatchObject({ recovered: 30, stillFailing: 0 });
+    expect(recovery.recoveryMs.count).toBe(30);
+    expect(recovery.recoveryMs.max).toBeLessThan(windowMs + 10_000);
+  }, 90_000);
+});

@@ -52,6 +52,9 @@ export function prepareScenario(scenario: Scenario, overrides: ScenarioOverrides
     classMap: scenario.classMap as ClassMap | undefined,
     userAgent: scenario.agents.userAgent,
     trunk: scenario.trunk as Partial<TrunkOptions> | undefined,
+    ...(scenario.agents.kind ? { agentKind: scenario.agents.kind } : {}),
+    ...(scenario.agents.tokenUrl ? { tokenUrl: scenario.agents.tokenUrl } : {}),
+    ...(t.ca || t.insecure || t.sni ? { tls: { ...(t.ca ? { caFile: t.ca } : {}), ...(t.insecure ? { insecure: true } : {}), ...(t.sni ? { servername: t.sni } : {}) } } : {}),
     ...definedOnly(overrides),
     scenario: {
       plan,

@@ -235,6 +235,8 @@ export async function executeSoftphoneRun(request: RunRequest, hooks: ExecuteHoo
       result.scenario = scenario.meta;
       // Hook records are timed from the schedule start; the result's origin is the run start.
       result.hooks = (hookRunner?.records() ?? []).map((h) => ({ ...h, atMs: h.atMs + hookShiftMs, startedMs: h.startedMs + hookShiftMs, endedMs: h.endedMs + hookShiftMs }));
+      // T0 and phase starts on the result's time axis, for the summary and the report's publish line.
+      result.marks = scenario.plan.marks.map((m) => ({ name: m.name, tMs: Math.round((hookShiftMs + m.offsetUs / 1000) * 10) / 10 }));
     }
     return { result, trunkCounters: trunk?.counters() };
   } finally {

@@ -52,6 +52,7 @@ export function parseScenario(text: string, file: string): Scenario {
   };
   const scenario: Scenario = { file, ...result.data };
   if (scenario.agents.credentials) scenario.agents = { ...scenario.agents, credentials: existing(scenario.agents.credentials, ['agents', 'credentials'], 'credentials file') };
+  if (scenario.transport.ca) scenario.transport = { ...scenario.transport, ca: existing(scenario.transport.ca, ['transport', 'ca'], 'CA file') };
   scenario.phases = scenario.phases.map((p, i) => (p.type === 'replay' ? { ...p, file: existing(p.file, ['phases', i, 'file'], 'replay file') } : p));
   if (issues.length > 0) throw new ScenarioError(issues);
   return scenario;

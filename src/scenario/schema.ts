@@ -50,6 +50,8 @@ const agents = z
     // SIP's Expires is in seconds, so a bare number here is seconds; "1h" works too.
     expires: expires.optional(),
     userAgent: z.string().min(1).optional().describe('User-Agent header'),
+    kind: z.enum(['core', 'softphone']).optional().describe("core (sipstorm's own agents, default) or softphone (sip.js UserAgent + Registerer over ws/wss)"),
+    tokenUrl: z.string().min(1).optional().describe('Softphones: POST credentials here for a token before each login; "embedded" = the embedded trunk'),
   })
   .describe('The simulated user agents');
 
@@ -62,6 +64,9 @@ const transport = z
     t1: duration('RFC 3261 T1', 0, true).optional(),
     t2: duration('RFC 3261 T2', 0, true).optional(),
     t4: duration('RFC 3261 T4', 0, true).optional(),
+    ca: z.string().min(1).optional().describe('tls/wss: PEM file of the CA to trust (relative to the scenario file)'),
+    insecure: z.boolean().optional().describe('tls/wss: skip certificate checks (self-signed lab servers)'),
+    sni: z.string().min(1).optional().describe('tls/wss: server name for SNI and the certificate check'),
   })
   .describe('Transport tuning (the run flags of the same names)');
 
@@ -250,6 +255,9 @@ export function scenarioSchema(defaultName: string) {
         ...(tr.t1 !== undefined ? { t1Ms: tr.t1 } : {}),
         ...(tr.t2 !== undefined ? { t2Ms: tr.t2 } : {}),
         ...(tr.t4 !== undefined ? { t4Ms: tr.t4 } : {}),
+        ...(tr.ca !== undefined ? { ca: tr.ca } : {}),
+        ...(tr.insecure !== undefined ? { insecure: tr.insecure } : {}),
+        ...(tr.sni !== undefined ? { sni: tr.sni } : {}),
       },
       agents: { ...f.agents, expires: f.agents.expires ?? 3600 },
       ...(f.classMap ? { classMap: Object.fromEntries(Object.entries(f.classMap).map(([code, cls]) => [Number(code), cls])) } : {}),

@@ -71,6 +71,9 @@ export const trunkSwitchShape = {
     .nullable()
     .optional()
     .describe('Source addresses and CIDRs let in; others get 403 (null = everyone)'),
+  tokenFault: z.enum(['unauthorized', 'throttled']).nullable().optional().describe('What POST /token answers during a publish window: 401, or 429 + Retry-After (null = tokens as usual)'),
+  tokenTtlS: int('Token lifetime (s)', 1).optional(),
+  tokenRetryAfterS: int('Retry-After of a throttled POST /token (s)', 0).optional(),
 };
 
 function withoutUndefined<T extends Record<string, unknown>>(obj: T): Record<string, unknown> {

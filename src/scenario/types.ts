@@ -148,6 +148,10 @@ export interface AgentsSpec {
   domain?: string;
   expires: number;
   userAgent?: string;
+  /** `core` (sipstorm's own UDP/TCP/TLS/WS agents, default) or `softphone` (sip.js over ws/wss). */
+  kind?: 'core' | 'softphone';
+  /** Softphones: fetch a token before each login (`embedded` = the embedded trunk's POST /token). */
+  tokenUrl?: string;
 }
 
 export interface TransportSpec {
@@ -158,6 +162,10 @@ export interface TransportSpec {
   t1Ms?: number;
   t2Ms?: number;
   t4Ms?: number;
+  /** tls/wss targets: a CA file to trust (relative to the scenario file), skip checks, SNI name. */
+  ca?: string;
+  insecure?: boolean;
+  sni?: string;
 }
 
 /** Sweep grid: each setting runs the scenario against a fresh trunk state. */
