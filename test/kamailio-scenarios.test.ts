@@ -15,7 +15,7 @@ describe.skipIf(!HAVE_KAMAILIO)('bundled scenarios against the bundled Kamailio'
   let kam: KamailioServer;
   beforeAll(async () => {
     // Time-compressed scenarios refresh every few seconds: Kamailio must accept short Expires.
-    kam = await KamailioServer.start({ port: await freeTcpPort(), users: 100, sharedMemoryMb: 256, children: 2, minExpires: 1 });
+    kam = await KamailioServer.start({ port: await freeTcpPort(), wssPort: 0, users: 100, sharedMemoryMb: 256, children: 2, minExpires: 1 });
   }, 30_000);
   afterAll(async () => {
     await kam?.stop();
@@ -49,4 +49,33 @@ describe.skipIf(!HAVE_KAMAILIO)('bundled scenarios against the bundled Kamailio'
     expect(swap.byClass.forbidden / swap.attempted).toBeGreaterThan(0.5);
     expect(r.phases!.find((p) => p.name === 'after')!.operations.byClass.forbidden).toBe(0);
   }, 60_000);
+
+  it('webrtc-softphone-publish over WSS: Kamailio has no token endpoint, so the publish is its REGISTER window (403); softphones back off and all recover', async () => {
+    await kam.set({ publishWindow: null });
+    const loaded = scaleScenario(loadScenario(file('webrtc-softphone-publish.yaml')), 0.1);
+    // The same softphones and timing, adapted to what Kamailio can do: no tokens; the publish refuses REGISTER with 403.
+    const scenario = {
+      ...loaded,
+      agents: { ...loaded.agents, tokenUrl: undefined },
+      retry: { ...loaded.retry!, on: [...loaded.retry!.on, 'forbidden' as const] },
+      hooks: loaded.hooks.map((h) => ({ ...h, action: { kind: 'trunk' as const, switches: { publishWindow: { startMs: 0, lengthMs: 3000, mode: 'forbidden', methods: ['REGISTER'] } } } })),
+    };
+    const prepared = prepareScenario(scenario, {
+      agents: 20,
+      target: parseTarget(`wss:127.0.0.1:${kam.info.wssPort}/`),
+      tls: { caFile: kam.info.caPath! },
+      kamailioRpc: kam.info.rpcUrl,
+    });
+    const r = (await executeScenario(prepared)).result;
+    expect(r.hooks?.[0]).toMatchObject({ ok: true });
+    expect(r.operations.byClass.forbidden).toBeGreaterThan(0);
+    const t0 = r.marks!.find((m) => m.name === 'T0')!.tMs;
+    for (const t of r.timeline.filter((e) => e.byClass.forbidden > 0)) {
+      expect(t.t).toBeGreaterThanOrEqual(Math.floor(t0 / 1000));
+      expect(t.t).toBeLessThanOrEqual(Math.ceil((t0 + 3000) / 1000) + 1);
+    }
+    const recovery = (r.extra.softphone as { recovery: { recovered: number; stillFailing: number } }).recovery;
+    expect(recovery.stillFailing).toBe(0);
+    expect(recovery.recovered).toBeGreaterThan(0);
+  }, 90_000);
 });

@@ -187,6 +187,7 @@ function commonRequest(argv: RunArgs) {
     io: argv.io === undefined || argv.io === 'auto' ? undefined : (argv.io as 'batch' | 'dgram'),
     tickMs: argv.tick,
     tls: tlsFlags(argv, target),
+    kamailioRpc: kamailioRpcUrl(argv['kamailio-rpc']),
     ...softphoneFlags(argv, target),
   };
 }

@@ -14,9 +14,7 @@ import { probeTarget } from './probe.js';
 import type { SipTrace } from './sip-trace.js';
 import { executeSoftphoneRun } from './softphone-run.js';
 import { HookRunner } from './hooks.js';
-import { applyKamailioSwitches } from '../kamailio/server.js';
-import { KamailioRpc } from '../kamailio/rpc.js';
-import type { TrunkSwitches } from '../trunk/config.js';
+import { hookTrunk } from './hook-trunk.js';
 import { stepKnees } from '../report/knee.js';
 import type { ArrivalPlan } from '../schedule/plan-types.js';
 import type { HookSpec, RetrySpec, ThrottleSpec } from '../scenario/types.js';
@@ -144,11 +142,7 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
       onScheduleStart: request.scenario
         ? (scheduleStartUs) => {
             hookRunner = new HookRunner(request.scenario!.hooks, {
-              trunk: trunk
-                ? { configure: (switches) => trunk!.configure(switches) }
-                : request.kamailioRpc
-                  ? { configure: (switches) => applyKamailioSwitches(new KamailioRpc(request.kamailioRpc!), switches as TrunkSwitches) }
-                  : undefined,
+              trunk: hookTrunk(trunk, request.kamailioRpc),
               kamailioUrl: request.scenario!.kamailioUrl ?? request.kamailioRpc,
               log,
               scheduleStartUs,

@@ -25,6 +25,7 @@ import { EmbeddedTrunk } from '../trunk/server.js';
 import type { ProgressSample } from './engine.js';
 import type { ExecuteHooks, RunOutcome, RunRequest } from './execute.js';
 import { HookRunner } from './hooks.js';
+import { hookTrunk } from './hook-trunk.js';
 import { DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE, identitiesFromCsv, identitiesFromTemplates } from './identities.js';
 import { TOOL } from './tool.js';
 
@@ -218,8 +219,8 @@ export async function executeSoftphoneRun(request: RunRequest, hooks: ExecuteHoo
         ? (scheduleStartUs, runStartUs) => {
             hookShiftMs = (scheduleStartUs - runStartUs) / 1000;
             hookRunner = new HookRunner(scenario.hooks, {
-              trunk: trunk ? { configure: (switches) => trunk!.configure(switches) } : undefined,
-              kamailioUrl: scenario.kamailioUrl,
+              trunk: hookTrunk(trunk, request.kamailioRpc),
+              kamailioUrl: scenario.kamailioUrl ?? request.kamailioRpc,
               log,
               scheduleStartUs,
               t0Us: scenario.plan.t0Us,
