@@ -8,13 +8,17 @@ const rateArb = fc.oneof(fc.integer({ min: 1, max: 2000 }), fc.double({ min: 0.2
 
 type Call = { agent: number; gapUs: number; mode: 'take' | 'tryTake' };
 
-/** Checks the bucket bound on one agent's grant times: any window [g_i, g_j] holds at most burst + rate*T. */
+/**
+ * Checks the bucket bound on one agent's grant times: any window [g_i, g_j] holds at most
+ * burst + rate*T. Grants land on whole microseconds (rounded up from the exact due time), so two of
+ * them can be up to 1 us closer than 1/rate: T is taken 1 us wider.
+ */
 function assertWithinBound(grants: number[], rate: number, burst: number): void {
   const sorted = [...grants].sort((a, b) => a - b);
   for (let i = 0; i < sorted.length; i++) {
     for (let j = i; j < sorted.length; j++) {
       const count = j - i + 1;
-      const bound = burst + (rate * (sorted[j] - sorted[i])) / 1e6;
+      const bound = burst + (rate * (sorted[j] - sorted[i] + 1)) / 1e6;
       if (count > bound + 1e-6) throw new Error(`${count} grants in ${sorted[j] - sorted[i]} us > ${bound} (rate ${rate}, burst ${burst})`);
     }
   }

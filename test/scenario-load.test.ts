@@ -235,7 +235,7 @@ describe('invalid scenarios: every issue at once, with line, column and path', (
       '5:27 classMap["404"]: expected one of ok, forbidden, throttled, overload, auth_failed, client_error, server_error, global_error, timeout, transport_error, malformed, dropped, got "fine"',
       '6:26 trunk.aorLimit.rate: expected a rate like 10/s, 600/min or a number per second (> 0), got 0',
       '6:42 trunk.allowlist[0]: "10.0.0.0/33": prefix length must be 0..32',
-      expect.stringMatching(/^6:56 trunk.turbo: unknown key "turbo" \(allowed: auth, optionsAuth, .*, allowlist, users, realm, seed\)$/),
+      expect.stringMatching(/^6:56 trunk.turbo: unknown key "turbo" \(allowed: auth, optionsAuth, .*, allowlist, tokenFault, tokenTtlS, tokenRetryAfterS, users, realm, seed\)$/),
     ]);
     // t0 with `at` but no tz, and the trunk's own rules (maxExpires under the default minExpires 60).
     expect(issuesOf('agents: {count: 1}\nt0: {at: "Fri 16:00"}\ntrunk: {maxExpires: 30}\nphases: [{type: idle, duration: 1s}]')).toEqual([

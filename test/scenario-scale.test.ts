@@ -30,7 +30,7 @@ describe('scaleScenario', () => {
     const s = scaleScenario(loadScenario(new URL('../scenarios/delayed-propagation.yaml', import.meta.url).pathname), 0.1);
     expect(s.agents.expires).toBe(6);
     expect(s.hooks[0].action).toMatchObject({ kind: 'trunk', switches: { publishWindow: { lengthMs: 6000 } } });
-    expect(s.retry!.policy).toEqual({ kind: 'exponential', baseMs: 500, capMs: 4000 });
+    expect(s.retry!.policy).toEqual({ kind: 'exponential', baseMs: 1000, capMs: 6000 });
     const sweep = scaleScenario(loadScenario(new URL('../scenarios/throttle-sweep.yaml', import.meta.url).pathname), 0.5);
     expect(sweep.trunk!.aorLimit).toMatchObject({ rate: 20, retryAfterS: 1 });
     expect(sweep.sweep!.perAgentRates).toEqual([4, 10, 20, 40, 100]);

@@ -111,14 +111,14 @@ describe('UDP transport', () => {
 });
 
 describe('createTransport', () => {
-  it('builds udp and refuses transports not written yet', async () => {
+  it('builds udp and refuses a protocol it does not know', async () => {
     const server = await echoServer('127.0.0.1');
     cleanup.push(() => void server.socket.close());
     const t: Transport = await createTransport(parseTarget(`udp:127.0.0.1:${server.port}`), { slots: 2 }, recorder());
     cleanup.push(() => t.close());
     expect(t.protocol).toBe('udp');
     expect(t.slots).toBe(2);
-    await expect(createTransport(parseTarget('tls:127.0.0.1'), { slots: 1 }, recorder())).rejects.toThrow(/not supported yet/);
-    await expect(createTransport(parseTarget('ws:127.0.0.1/ws'), { slots: 1 }, recorder())).rejects.toThrow(/not supported yet/);
+    const sctp = { ...parseTarget('udp:127.0.0.1:5060'), protocol: 'sctp' } as unknown as ReturnType<typeof parseTarget>;
+    await expect(createTransport(sctp, { slots: 1 }, recorder())).rejects.toThrow(/sctp/);
   });
 });

@@ -40,8 +40,7 @@ export class AgentBuckets {
     this.check(agent);
     const tat = this.tat[agent] > nowUs ? this.tat[agent] : nowUs;
     this.tat[agent] = tat + this.intervalUs;
-    const waitUs = tat - this.toleranceUs - nowUs;
-    return waitUs <= ROUNDING_SLACK_US ? 0 : Math.ceil(waitUs - ROUNDING_SLACK_US);
+    return waitUntil(tat - this.toleranceUs, nowUs);
   }
 
   /** Takes a token only if one is there now (for `drop`): true when taken, false (nothing reserved) otherwise. */
@@ -57,12 +56,20 @@ export class AgentBuckets {
   peek(agent: number, nowUs: number): number {
     this.check(agent);
     const tat = this.tat[agent] > nowUs ? this.tat[agent] : nowUs;
-    const waitUs = tat - this.toleranceUs - nowUs;
-    return waitUs <= ROUNDING_SLACK_US ? 0 : Math.ceil(waitUs - ROUNDING_SLACK_US);
+    return waitUntil(tat - this.toleranceUs, nowUs);
   }
 
   private check(agent: number): void {
     // A bad index would read undefined and poison TAT with NaN: fail loudly instead.
     if (!(agent >= 0 && agent < this.agents) || (agent | 0) !== agent) throw new RangeError(`throttle: agent ${agent} out of range 0..${this.agents - 1}`);
   }
+}
+
+/**
+ * The wait until `dueUs`, rounded so the grant lands on the whole microsecond at or after the due
+ * time. Rounding the absolute time (not each wait) keeps consecutive grants at least one interval
+ * apart: rounding waits separately could bring two grants up to 1 us closer than the rate allows.
+ */
+function waitUntil(dueUs: number, nowUs: number): number {
+  return dueUs - nowUs <= ROUNDING_SLACK_US ? 0 : Math.ceil(dueUs - ROUNDING_SLACK_US) - nowUs;
 }

@@ -38,6 +38,9 @@ export async function createTransport(target: TargetSpec, opts: CreateTransportO
     case 'ws':
     case 'wss':
       return createWsTransport({ target, connections: opts.slots, connectTimeoutMs: opts.connectTimeoutMs, tls: opts.tls }, events);
+    default:
+      // Only a caller bypassing parseTarget gets here; fail clearly rather than return nothing.
+      throw new Error(`unknown transport protocol "${(target as { protocol: string }).protocol}" (udp, tcp, tls, ws, wss)`);
   }
 }
 
