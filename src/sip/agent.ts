@@ -176,7 +176,8 @@ export class Agent implements TransactionOwner {
   private contactUri(host: string, port: number): string {
     const transport = this.host.transport.protocol;
     const param = transport === 'udp' ? '' : `;transport=${transport}`;
-    return `sip:${this.identity.user}@${hostForUri(host)}:${port}${param}`;
+    // A stream connection not yet up has no local port: leave it out rather than advertise :0.
+    return `sip:${this.identity.user}@${hostForUri(host)}${port > 0 ? `:${port}` : ''}${param}`;
   }
 
   onTransactionResponse(_tx: ClientTransaction, msg: SipMessage): void {
