@@ -133,7 +133,6 @@ describe('rate phases', () => {
           expect(plan.offsetsUs.length).toBe(Math.round(((fromRate + toRate) / 2) * D));
           const area = (tUs: number) => fromRate * (tUs / 1e6) + ((toRate - fromRate) * (tUs / 1e6) ** 2) / (2 * D);
           const rateAt = (tUs: number) => fromRate + ((toRate - fromRate) * tUs) / 1e6 / D;
-          const n = plan.offsetsUs.length;
           const t = plan.offsetsUs;
           // Rounding to whole microseconds moves A(t) by at most rate x 0.5 us.
           const offTarget = [...t.keys()].filter((k) => Math.abs(area(t[k]) - k) > rateAt(t[k]) * 0.6e-6 + 1e-6);

@@ -19,6 +19,7 @@ export function demoCommand(setExit: (code: number) => void): CommandModule {
         .option('agents', { type: 'number', default: 200 })
         .option('time-scale', { type: 'number', default: 0.15, describe: 'Time compression of the scenario (1 = as written: 140 s)' })
         .option('json', { type: 'string', describe: 'Also write the JSON result here' })
+        .option('html', { type: 'string', default: 'results/demo.html', describe: 'The HTML report (open it in a browser: where the 403s happened relative to the publish)' })
         .option('quiet', { type: 'boolean', default: false }),
     handler: async (argv) => {
       const agents = argv.agents as number;
@@ -34,7 +35,7 @@ export function demoCommand(setExit: (code: number) => void): CommandModule {
       try {
         const outcome = await executeScenario(prepared, { signal: interrupt.signal, onProgress: argv.quiet ? undefined : progress.onProgress });
         progress.end();
-        setExit(await reportRun(outcome, { json: argv.json as string | undefined }));
+        setExit(await reportRun(outcome, { json: argv.json as string | undefined, html: (argv.html as string) || undefined }));
       } finally {
         interrupt.dispose();
       }

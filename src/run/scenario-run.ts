@@ -4,6 +4,7 @@
 // armed at the schedule start.
 import type { RunResult } from '../report/result.js';
 import type { PhaseSpec, Scenario } from '../scenario/types.js';
+import { ScenarioError } from '../scenario/load.js';
 import { plateauName } from '../report/knee.js';
 import { nextWallClock } from '../schedule/anchor.js';
 import type { ArrivalPlan } from '../schedule/plan-types.js';
@@ -27,6 +28,10 @@ export interface ScenarioRun {
 /** Resolves overrides and the plan; throws (a ScenarioError/PlanError with file and field) before anything starts. */
 export function prepareScenario(scenario: Scenario, overrides: ScenarioOverrides = {}, now = new Date()): ScenarioRun {
   const agents = overrides.agents ?? scenario.agents.count;
+  if ((overrides.agentKind ?? scenario.agents.kind) === 'softphone' && scenario.throttle) {
+    // sip.js paces its own REGISTERs (refresh timer, our backoff); the bucket and cap drive the core agents only.
+    throw new ScenarioError([{ file: scenario.file, line: 1, column: 1, path: 'throttle', message: 'applies to core agents only; softphone agents (agents.kind: softphone) pace themselves with retry:' }]);
+  }
   const stepPhases = scenario.phases.filter((p) => p.type === 'steps').map((p) => p.name);
   const plan = buildPlan({ ...scenario, phases: expandSteps(scenario.phases), agents: { ...scenario.agents, count: agents } });
   const t = scenario.transport;

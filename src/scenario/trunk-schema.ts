@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { DIGEST_ALGORITHMS } from '../sip/digest.js';
 import { allowlistEntryError } from '../trunk/allowlist.js';
 import { applySwitches, DEFAULT_SWITCHES, pickSwitches } from '../trunk/config.js';
-import { duration, int, rate, share, shown } from './fields.js';
+import { duration, int, rate, share } from './fields.js';
 
 const retryAfterS = z.number().min(0, { error: 'must be >= 0 (seconds)' }).describe('Retry-After seconds on the answers over the limit');
 
