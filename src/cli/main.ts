@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     .command(planCommand((code) => (exitCode = code)))
     .command(reportCommand((code) => (exitCode = code)))
     .command(mergeCommand((code) => (exitCode = code)))
-    .demandCommand(1, 'Name a command: run, serve or demo (see --help).')
+    .demandCommand(1, 'Name a command: run, sweep, serve, demo, validate, schema, plan, report or merge (see --help).')
     .strict()
     .recommendCommands()
     .help()

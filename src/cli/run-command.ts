@@ -218,7 +218,7 @@ function tlsFlags(argv: RunArgs, target: RunRequest['target']): RunRequest['tls'
 export function runCommand(setExit: (code: number) => void): CommandModule {
   return {
     command: 'run [scenario]',
-    describe: 'Drive REGISTER/OPTIONS load at an open-loop rate and report latency and outcome classes',
+    describe: 'Drive REGISTER/OPTIONS load (an open-loop rate, or a scenario file) and report latency and outcome classes',
     builder: (y) =>
       addRunExtrasOptions(addRunOptions(y))
         .option('html', { type: 'string', describe: 'Write a self-contained HTML report (charts inlined) to this file' })
