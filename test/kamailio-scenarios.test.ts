@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeTcpPort, KamailioServer } from '../src/kamailio/server.js';
 import { executeScenario, prepareScenario } from '../src/run/scenario-run.js';
+import { runSweep } from '../src/run/sweep.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { scaleScenario } from '../src/scenario/scale.js';
 import { parseTarget } from '../src/transport/target.js';
@@ -77,5 +78,21 @@ describe.skipIf(!HAVE_KAMAILIO)('bundled scenarios against the bundled Kamailio'
     const recovery = (r.extra.softphone as { recovery: { recovered: number; stillFailing: number } }).recovery;
     expect(recovery.stillFailing).toBe(0);
     expect(recovery.recovered).toBeGreaterThan(0);
+  }, 90_000);
+
+  it("throttle-sweep: each setting starts from the file's trunk switches on Kamailio; 429 ~0 below its per-AOR limit, growing above", async () => {
+    const loaded = loadScenario(file('throttle-sweep.yaml'));
+    const scenario = {
+      ...loaded,
+      phases: loaded.phases.map((p) => (p.type === 'constant' ? { ...p, durationMs: 2000 } : p.type === 'burst' ? { ...p, windowMs: 500 } : p)),
+      sweep: { ...loaded.sweep!, perAgentRates: [5, 20] },
+    };
+    const sweep = await runSweep(scenario, { target: parseTarget(`udp:127.0.0.1:${kam.info.port}`), kamailioRpc: kam.info.rpcUrl }, undefined);
+    const [at5, at20] = sweep.rows;
+    expect(at5.throttledPct).toBe(0);
+    expect(at20.throttledPct).toBeGreaterThan(20);
+    expect(sweep.recommendation.perAgentRate).toBe(5);
+    // The file's limit is what Kamailio ran with (read back from its switch table).
+    expect((await kam.switches()).aorLimit).toMatchObject({ rate: 10, code: 429 });
   }, 90_000);
 });

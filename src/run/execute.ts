@@ -14,7 +14,7 @@ import { probeTarget } from './probe.js';
 import type { SipTrace } from './sip-trace.js';
 import { executeSoftphoneRun } from './softphone-run.js';
 import { HookRunner } from './hooks.js';
-import { hookTrunk } from './hook-trunk.js';
+import { hookTrunk, resetKamailioForScenario } from './hook-trunk.js';
 import { stepKnees } from '../report/knee.js';
 import type { ArrivalPlan } from '../schedule/plan-types.js';
 import type { HookSpec, RetrySpec, ThrottleSpec } from '../scenario/types.js';
@@ -110,6 +110,10 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
       log.info({ target: target.text }, 'embedded trunk started');
     } else {
       target = { ...target, host: (await resolveHost(target.host)).address };
+      if (request.kamailioRpc && request.scenario) {
+        const skipped = await resetKamailioForScenario(request.kamailioRpc, request.trunk as Record<string, unknown> | undefined);
+        if (skipped.length > 0) log.warn({ switches: skipped }, 'the bundled Kamailio has no such switches: they apply to the embedded trunk only');
+      }
     }
     if (request.probe !== false) await probeTarget(target, Math.max(2000, 4 * request.t1Ms), withServerName(request.tls, request.target?.host));
 
