@@ -144,7 +144,7 @@ describe('stream transports on the wire', () => {
     expect(transport.advertised(0).port).toBeGreaterThan(0);
   });
 
-  it('wss: the sip subprotocol is negotiated; Via WSS and Contact ;transport=wss, one SIP message per text frame', async () => {
+  it('wss: the sip subprotocol is negotiated; Via WSS and Contact ;transport=ws (RFC 7118), one SIP message per text frame', async () => {
     const cert = generateLabCertificate();
     const server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem });
     const wss = new WebSocketServer({ server, handleProtocols: (p) => (p.has('sip') ? 'sip' : false) });
@@ -169,7 +169,7 @@ describe('stream transports on the wire', () => {
       const req = parseSipMessage(Buffer.from(m.text));
       if (!req.ok) throw new Error(req.detail);
       expect(getHeader(req.message, 'via')).toMatch(/^SIP\/2\.0\/WSS 127\.0\.0\.1(:\d+)?;branch=z9hG4bK/);
-      expect(getHeader(req.message, 'contact')).toMatch(/^<sip:agent000\d@127\.0\.0\.1(:[1-9]\d*)?;transport=wss>/);
+      expect(getHeader(req.message, 'contact')).toMatch(/^<sip:agent000\d@127\.0\.0\.1(:[1-9]\d*)?;transport=ws>/);
     }
   });
 

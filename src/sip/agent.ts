@@ -175,7 +175,8 @@ export class Agent implements TransactionOwner {
 
   private contactUri(host: string, port: number): string {
     const transport = this.host.transport.protocol;
-    const param = transport === 'udp' ? '' : `;transport=${transport}`;
+    // RFC 7118 (and browsers) put transport=ws in the Contact whether the connection is WS or WSS.
+    const param = transport === 'udp' ? '' : `;transport=${transport === 'wss' ? 'ws' : transport}`;
     // A stream connection not yet up has no local port: leave it out rather than advertise :0.
     return `sip:${this.identity.user}@${hostForUri(host)}${port > 0 ? `:${port}` : ''}${param}`;
   }
