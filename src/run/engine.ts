@@ -2,91 +2,31 @@
 // every outcome going to the metrics recorder. It never exits the process (only the CLI does).
 import { EventEmitter } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { buildRunResult, type RunResult } from '../report/result.js';
+import type { RunResult } from '../report/result.js';
+import { engineResult } from './engine-result.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import { ConstantRate, PlannedArrivals, type ArrivalSource } from '../schedule/arrivals.js';
-import type { ArrivalPlan } from '../schedule/plan-types.js';
-import type { RetrySpec, ThrottleSpec } from '../scenario/types.js';
 import { OperationFlow } from './operation-flow.js';
 import { SaturationSampler } from './saturation-sampler.js';
-import type { SipTrace } from './sip-trace.js';
 import { newCoarseHistogram, percentileMs, recordUs } from '../metrics/histogram.js';
 import { actionMethod, buildPhaseBlocks, planMarks, phaseAt, ACTION } from './scenario-wiring.js';
 import { Dispatcher } from '../schedule/dispatcher.js';
 import { NO_TIMER, TimerWheel } from '../schedule/timer-wheel.js';
 import { realClock, type Clock } from '../shared/clock.js';
-import { compileClassMap, OUTCOME_CLASSES, type ClassMap, type OutcomeClass } from '../shared/outcome.js';
-import { Agent, type AgentHost, type AgentIdentity, type OperationKind } from '../sip/agent.js';
+import { compileClassMap, OUTCOME_CLASSES, type OutcomeClass } from '../shared/outcome.js';
+import { Agent, type AgentHost, type OperationKind } from '../sip/agent.js';
 import { ClientTransactionLayer } from '../sip/transaction.js';
 import { createTransport } from '../transport/index.js';
-import type { TargetSpec, Transport } from '../transport/transport.js';
-import type { TlsClientOptions } from '../transport/tls-options.js';
+import type { Transport } from '../transport/transport.js';
 import { TOOL } from './tool.js';
+import { autoIo, autoTickMs, type ProgressSample, type RunOptions, type UnregisterSummary } from './engine-options.js';
+
+export { autoIo, autoTickMs, type MethodMode, type ProgressSample, type RunOptions, type UnregisterSummary } from './engine-options.js';
 
 const LOOP_DELAY_RESOLUTION_MS = 10;
 const REFRESH_CHECK_MS = 10;
 /** Longest gap between transaction-timer checks (Timer E is >= T1, 500 ms by default). */
 const HOUSEKEEPING_MS = 5;
-
-export type MethodMode = 'REGISTER' | 'OPTIONS' | 'auto';
-
-export interface RunOptions {
-  target: TargetSpec;
-  identities: AgentIdentity[];
-  rate: number;
-  durationMs: number;
-  /** REGISTER or OPTIONS for every arrival; `auto`: REGISTER when unregistered or due, else OPTIONS. */
-  method: MethodMode;
-  expires: number;
-  t1Ms: number;
-  t2Ms: number;
-  t4Ms: number;
-  /** UDP sockets in the pool / TCP connections (default: one per agent for TCP). */
-  sockets: number;
-  bufferBytes?: number;
-  unregister: boolean;
-  classMap?: ClassMap;
-  userAgent?: string;
-  clock?: Clock;
-  /** Aborting stops sending; the run still drains, unregisters and returns its (partial) result. */
-  signal?: AbortSignal;
-  /** Extra config echoed into the result. */
-  configExtra?: Record<string, unknown>;
-  /** UDP I/O: `batch` (native sendmmsg/recvmmsg, kernel receive timestamps) or `dgram` (node:dgram); default: batch when available. */
-  io?: 'batch' | 'dgram';
-  /** Batched I/O: the one loop's period in ms (sends are up to this late; the lag is measured). */
-  tickMs?: number;
-  /** tls/wss targets: CA file, --insecure, SNI. */
-  tls?: TlsClientOptions;
-  /** Scenario runs: the precomputed arrival plan replaces the constant rate (rate then only sizes the loop). */
-  plan?: ArrivalPlan;
-  throttle?: ThrottleSpec;
-  retry?: RetrySpec;
-  seed?: number;
-  /** Called once the schedule has started (clock us): SUT hooks arm here. */
-  onScheduleStart?: (scheduleStartUs: number) => void;
-  /** --trace: the chosen agents' SIP messages (the CLI closes it). */
-  trace?: SipTrace;
-  /** Longest wait after the plan's last arrival for retries and transactions to end (default 64*T1 + 1 s, at least 10 s with a retry policy... see drainLimitMs()). */
-  drainLimitMs?: number;
-}
-
-export interface ProgressSample {
-  elapsedMs: number;
-  dispatched: number;
-  outstanding: number;
-  done: Record<OutcomeClass, number>;
-  /** Final status codes so far ("403" -> n); absent from engines that do not count them (softphones). */
-  byStatus?: Record<string, number>;
-  /** Corrected p99 of the operations completed since the previous sample; null when none. */
-  lastSecondP99Ms?: number | null;
-}
-
-export interface UnregisterSummary {
-  attempted: number;
-  ok: number;
-  failed: number;
-}
 
 /** Emits 'progress' (ProgressSample) once a second and 'phase' (string) at each stage. */
 export class RunEngine extends EventEmitter implements AgentHost {
@@ -244,34 +184,15 @@ export class RunEngine extends EventEmitter implements AgentHost {
     const cpu = process.cpuUsage(cpuStart);
     const durationMs = (loadEndUs - runStartUs) / 1000;
     const snapshot = metrics.snapshot();
-    const result = buildRunResult(snapshot, {
-      tool: TOOL,
-      target: opts.target.text,
+    const result = engineResult(snapshot, {
+      opts,
       startedAt,
       durationMs,
-      interrupted: opts.signal?.aborted ?? false,
-      config: {
-        agents: opts.identities.length,
-        rate: opts.rate,
-        method: opts.method,
-        transport: opts.target.protocol,
-        durationMs: opts.durationMs,
-        expires: opts.expires,
-        t1Ms: opts.t1Ms,
-        t2Ms: opts.t2Ms,
-        sockets: slots,
-        io: this.transport.batched ? 'batch' : this.transport.protocol === 'udp' ? 'dgram' : 'stream',
-        tickMs: this.transport.batched ? (opts.tickMs ?? autoTickMs(opts.rate)) : undefined,
-        unregister: opts.unregister,
-        ...opts.configExtra,
-      },
-      generator: {
-        cpuUserMs: cpu.user / 1000,
-        cpuSystemMs: cpu.system / 1000,
-        maxRssBytes: process.resourceUsage().maxRSS * 1024,
-        // The histogram holds whole timer periods (>= the 10 ms resolution): the lag is the excess.
-        eventLoopLagP99Ms: batched ? undefined : Number.isFinite(loopDelay.percentile(99)) ? Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS) : 0,
-      },
+      sockets: slots,
+      io: this.transport.batched ? 'batch' : this.transport.protocol === 'udp' ? 'dgram' : 'stream',
+      cpu,
+      // The histogram holds whole timer periods (>= the 10 ms resolution): the lag is the excess.
+      eventLoopLagP99Ms: batched ? undefined : Number.isFinite(loopDelay.percentile(99)) ? Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS) : 0,
       extra: {
         plannedArrivals: source.total,
         dispatchedArrivals: dispatcher.dispatched,
@@ -497,23 +418,6 @@ export class RunEngine extends EventEmitter implements AgentHost {
     this.lastSecond.reset();
     this.emit('progress', sample);
   }
-}
-
-/**
- * Batched I/O's loop period when none is given: each wake-up costs ~35 us of CPU on a VM, so at low
- * rates several arrivals share one (about 8 per tick, 1..4 ms). The wait is measured as send lag and
- * is part of the corrected latency; `--tick 1` trades CPU for the finest schedule.
- */
-export function autoTickMs(rate: number): number {
-  return Math.min(4, Math.max(1, Math.floor(8000 / rate)));
-}
-
-/**
- * Batched I/O saves CPU where it matters (thousands/s) but reads responses only at the tick, so a
- * digest retry waits up to one tick to go out. Below 1000/s CPU is cheap: react at once with node:dgram.
- */
-export function autoIo(rate: number): 'batch' | 'dgram' | undefined {
-  return rate < 1000 ? 'dgram' : undefined;
 }
 
 /** After a failed refresh of a still-valid binding: try again after a tenth of its lifetime (1..30 s). */
