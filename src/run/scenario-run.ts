@@ -28,9 +28,9 @@ export interface ScenarioRun {
 /** Resolves overrides and the plan; throws (a ScenarioError/PlanError with file and field) before anything starts. */
 export function prepareScenario(scenario: Scenario, overrides: ScenarioOverrides = {}, now = new Date()): ScenarioRun {
   const agents = overrides.agents ?? scenario.agents.count;
-  if ((overrides.agentKind ?? scenario.agents.kind) === 'softphone' && scenario.throttle) {
-    // sip.js paces its own REGISTERs (refresh timer, our backoff); the bucket and cap drive the core agents only.
-    throw new ScenarioError([{ file: scenario.file, line: 1, column: 1, path: 'throttle', message: 'applies to core agents only; softphone agents (agents.kind: softphone) pace themselves with retry:' }]);
+  if ((overrides.agentKind ?? scenario.agents.kind) === 'softphone' && scenario.throttle?.perAgent) {
+    // sip.js paces its own REGISTERs (refresh timer, our backoff): the per-agent bucket drives the core agents only.
+    throw new ScenarioError([{ file: scenario.file, line: 1, column: 1, path: 'throttle.perAgent', message: 'applies to core agents only; use throttle.concurrency and retry: for softphones' }]);
   }
   const stepPhases = scenario.phases.filter((p) => p.type === 'steps').map((p) => p.name);
   const plan = buildPlan({ ...scenario, phases: expandSteps(scenario.phases), agents: { ...scenario.agents, count: agents } });

@@ -13,7 +13,7 @@ import { buildRunResult, type RunResult } from '../report/result.js';
 import { ConstantRate, PlannedArrivals, type ArrivalSource } from '../schedule/arrivals.js';
 import { Dispatcher } from '../schedule/dispatcher.js';
 import { ACTION_CODE, type ArrivalPlan } from '../schedule/plan-types.js';
-import type { RetrySpec } from '../scenario/types.js';
+import type { ConcurrencyCap, RetrySpec } from '../scenario/types.js';
 import { realClock, type Clock } from '../shared/clock.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import type { ClassMap } from '../shared/outcome.js';
@@ -49,6 +49,8 @@ export interface SoftphoneRunOptions {
   socket?: SocketOptions;
   tokenUrl?: string;
   retry?: RetrySpec | null;
+  /** A cap on logins in flight (a scenario's throttle.concurrency), held by p-limit. */
+  concurrency?: ConcurrencyCap;
   unregister: boolean;
   classMap?: ClassMap;
   userAgent?: string;
@@ -76,6 +78,7 @@ export async function runSoftphones(opts: SoftphoneRunOptions): Promise<RunResul
     tokenUrl: opts.tokenUrl,
     userAgent: opts.userAgent,
     retry: opts.retry === undefined ? DEFAULT_SOFTPHONE_RETRY : opts.retry,
+    concurrency: opts.concurrency,
     log: (message) => opts.log?.debug({ sipjs: message }, 'sip.js'),
   });
   const load = opts.load;
@@ -208,6 +211,7 @@ export async function executeSoftphoneRun(request: RunRequest, hooks: ExecuteHoo
       socket,
       tokenUrl,
       retry: scenario?.retry,
+      concurrency: scenario?.throttle?.concurrency,
       unregister: request.unregister,
       classMap: request.classMap,
       userAgent: request.userAgent,

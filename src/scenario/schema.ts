@@ -235,7 +235,9 @@ export function scenarioSchema(defaultName: string) {
       if (h.at.from === 't0' && !f.t0) issue(['hooks', i, 'at'], 'a T0 moment needs a t0 in the scenario');
     });
 
-    if (f.agents.kind === 'softphone' && f.throttle) issue(['throttle'], 'applies to core agents only; softphone agents (agents.kind: softphone) pace themselves with retry:');
+    if (f.agents.kind === 'softphone' && f.throttle?.perAgent) {
+      issue(['throttle', 'perAgent'], 'applies to core agents only: a softphone (sip.js) paces its own REGISTERs; use throttle.concurrency and retry: for softphones');
+    }
     const tr = f.transport ?? {};
     if (tr.t1 !== undefined && tr.t2 !== undefined && tr.t2 < tr.t1) issue(['transport', 't2'], 'must be >= t1');
     const retryNames = new Set<string>();

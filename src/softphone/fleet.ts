@@ -3,10 +3,11 @@
 // backoff with full jitter, Retry-After honoured; after a 401 with a fresh token), and records every
 // REGISTER operation into the same MetricsRecorder as the core path: one recordOutcome per operation
 // with intended / first-sent / done times in clock microseconds, every request and response on the wire.
+import { createPromiseLimiter, type PromiseLimiter } from '../control/promise-limit.js';
 import { retryDelayUs, shouldRetry } from '../control/retry.js';
 import { encodeHistogram, newLatencyHistogram, recordUs, summarize, type LatencySummary } from '../metrics/histogram.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
-import type { RetrySpec } from '../scenario/types.js';
+import type { ConcurrencyCap, RetrySpec } from '../scenario/types.js';
 import { realClock, type Clock } from '../shared/clock.js';
 import { compileClassMap, OUTCOME_CLASSES, type ClassMap, type OutcomeClass } from '../shared/outcome.js';
 import { xorshift } from '../shared/seeded-random.js';
@@ -44,6 +45,8 @@ export interface SoftphoneFleetOptions {
   retry?: RetrySpec | null;
   /** sip.js error lines (default: dropped). */
   log?: (message: string) => void;
+  /** A global cap on logins in flight (p-limit): queue up to a bound or drop, as the scenario's throttle.concurrency says. */
+  concurrency?: ConcurrencyCap;
 }
 
 export interface SoftphoneCounters {
@@ -88,6 +91,11 @@ export class SoftphoneFleet implements SoftphoneHost {
   /** REGISTER operations finished, by class (dropped arrivals included): the progress line's figures. */
   readonly doneByClass = Object.fromEntries(OUTCOME_CLASSES.map((c) => [c, 0])) as Record<OutcomeClass, number>;
   private busyCount = 0;
+  /** The concurrency cap (p-limit) when one is set; `release[i]` ends agent i's slot when its operation is reported. */
+  private limiter: PromiseLimiter | null = null;
+  private release: ((() => void) | undefined)[] = [];
+  /** 1 while agent i waits in the cap's queue: it counts as busy for new arrivals. */
+  private queued = new Uint8Array(0);
   private idleWaiters: (() => void)[] = [];
   private stopping = false;
   private opts!: SoftphoneFleetOptions;
@@ -115,6 +123,8 @@ export class SoftphoneFleet implements SoftphoneHost {
       tokenTimeoutMs: opts.tokenTimeoutMs ?? 5000,
     };
     this.agents = identities.map((identity, i) => new SoftphoneAgent(i, identity, config, this));
+    if (opts.concurrency) this.limiter = createPromiseLimiter(opts.concurrency);
+    this.queued = new Uint8Array(identities.length);
     this.recovery = new RecoveryTracker(identities.length);
   }
 
@@ -137,7 +147,7 @@ export class SoftphoneFleet implements SoftphoneHost {
    */
   register(index: number, intendedUs: number): boolean {
     const agent = this.agents[index % this.agents.length];
-    if (agent.busy || agent.retryPending || this.stopping) {
+    if (agent.busy || this.queued[agent.index] === 1 || agent.retryPending || this.stopping) {
       this.dropped++;
       this.doneByClass.dropped++;
       this.metrics.recordOutcome('REGISTER', 'dropped', 0, '', intendedUs, -1, this.clock.nowUs());
@@ -259,6 +269,11 @@ export class SoftphoneFleet implements SoftphoneHost {
 
   operationDone(agent: SoftphoneAgent, o: SoftphoneOutcome): void {
     this.busyCount--;
+    const release = this.release[agent.index];
+    if (release) {
+      this.release[agent.index] = undefined;
+      release();
+    }
     if (o.kind === 'unregister') {
       this.unregisters[o.cls === 'ok' ? 'ok' : 'failed']++;
     } else {
@@ -277,6 +292,29 @@ export class SoftphoneFleet implements SoftphoneHost {
   // --- scheduling ----------------------------------------------------------------------------------
 
   private begin(agent: SoftphoneAgent, intendedUs: number, unregister: boolean): void {
+    const limiter = this.limiter;
+    if (limiter && !unregister) {
+      // The slot is held from the start of the login until its outcome is reported (operationDone).
+      const index = agent.index;
+      const slot = limiter.run(
+        () =>
+          new Promise<void>((resolve) => {
+            this.queued[index] = 0;
+            this.release[index] = resolve;
+            void agent.register(intendedUs);
+          }),
+      );
+      if (slot === null) {
+        this.dropped++;
+        this.doneByClass.dropped++;
+        this.metrics.recordOutcome('REGISTER', 'dropped', 0, '', intendedUs, -1, this.clock.nowUs());
+        return;
+      }
+      this.busyCount++;
+      if (this.release[index] === undefined) this.queued[index] = 1;
+      slot.catch(() => undefined);
+      return;
+    }
     this.busyCount++;
     if (unregister) this.unregisters.attempted++;
     void (unregister ? agent.unregister(intendedUs) : agent.register(intendedUs));
