@@ -6,6 +6,7 @@ import { executeRun } from '../src/run/execute.js';
 import type { ProgressSample } from '../src/run/engine.js';
 import { OUTCOME_CLASSES, type OutcomeClass } from '../src/shared/outcome.js';
 import { runCli } from './helpers/cli.js';
+import { runRequest } from './helpers/run-request.js';
 
 function fakeStream(isTTY: boolean) {
   const writes: string[] = [];
@@ -54,7 +55,7 @@ describe('progress line', () => {
     const p = progressPrinter(tty);
     const samples: ProgressSample[] = [];
     const { result } = await executeRun(
-      { agents: 20, rate: 100, durationMs: 2200, method: 'auto', expires: 60, userTemplate: 'agent{n:4}', passwordTemplate: 'secret{n:4}', t1Ms: 500, t2Ms: 4000, t4Ms: 5000, sockets: 2, unregister: true },
+      runRequest({ agents: 20, durationMs: 2200, method: 'auto', expires: 60 }),
       { onProgress: (s) => (samples.push(s), p.onProgress(s)) },
     );
     p.end();
@@ -62,6 +63,11 @@ describe('progress line', () => {
     const last = samples[samples.length - 1];
     expect(last.dispatched).toBe(result.operations.attempted);
     expect(last.done.ok).toBe(result.operations.byClass.ok);
+    // Exact final statuses, and the last whole second's p99 from the recorder's own timeline.
+    expect(last.byStatus).toEqual(result.operations.byStatus);
+    const p99s = samples.map((s) => s.lastSecondP99Ms).filter((v): v is number => typeof v === 'number');
+    expect(p99s.length).toBeGreaterThan(0);
+    for (const v of p99s) expect(v).toBeLessThanOrEqual(result.latencyMs.corrected.max * 1.01 + 0.01);
     expect(last.outstanding).toBe(0);
     expect(tty.writes[tty.writes.length - 2]).toMatch(new RegExp(`ok/s +\\d+ .*outstanding 0$`));
   });

@@ -121,6 +121,28 @@ export class MetricsRecorder {
    * The counters as they stand, for a live reader (Prometheus scrape): walks the typed arrays and the
    * corrected histograms (cumulative counts at `boundsUs`). Costs only the reader; recording is untouched.
    */
+  /** Final status codes of the operations so far, every method ("403" -> n), read from the counters at call time. */
+  finalStatusCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let slot = 0; slot < this.finalStatus.length; slot++) {
+      const n = this.finalStatus[slot];
+      if (n > 0) {
+        const status = String(slot % STATUS_SLOTS);
+        out[status] = (out[status] ?? 0) + n;
+      }
+    }
+    for (const [key, n] of this.oddStatus) {
+      const status = key.split(':')[1];
+      out[status] = (out[status] ?? 0) + n;
+    }
+    return out;
+  }
+
+  /** Corrected p99 (ms) of the operations completed in the last whole second before `nowUs`; null when none. */
+  lastSecondP99Ms(nowUs: number): number | null {
+    return this.timeline.percentileOfSecondMs(this.timeline.binOf(nowUs) - 1, 99);
+  }
+
   liveCounts(boundsUs: readonly number[]): LiveCounts {
     const out: LiveCounts = { operations: [], responses: [], sent: [], retransmissions: [], latency: [], boundsUs, sendLagP99Us: 0 };
     this.methods.forEach((method, m) => {

@@ -3,7 +3,7 @@
 // allocate; a second's histogram stays open in a small ring while it can still receive values and is
 // then sealed into its compressed base64 form, keeping an hours-long run to a few hundred bytes a second.
 import { OUTCOME_CLASSES, type OutcomeClass } from '../shared/outcome.js';
-import { addEncoded, decodeHistogram, encodeHistogram, newCoarseHistogram, recordUs, type Histogram } from './histogram.js';
+import { addEncoded, decodeHistogram, encodeHistogram, newCoarseHistogram, percentileMs, recordUs, type Histogram } from './histogram.js';
 
 const NCLS = OUTCOME_CLASSES.length;
 const DROPPED = OUTCOME_CLASSES.indexOf('dropped');
@@ -78,6 +78,17 @@ export class Timeline {
       this.lateV[this.lateN] = latencyUs;
       if (++this.lateN === LATE_BATCH) this.foldLate();
     }
+  }
+
+  /**
+   * Corrected-latency percentile (ms) of the completions in second `t` while that second is still in
+   * the open window (the live progress line asks for the second just ended); null when none or sealed.
+   */
+  percentileOfSecondMs(t: number, percentile: number): number | null {
+    const slot = t % RING;
+    const h = this.ringH[slot];
+    if (t < 0 || this.ringT[slot] !== t || h === null || h.totalCount === 0) return null;
+    return percentileMs(h, percentile);
   }
 
   /** Number of bins a snapshot will hold (0 .. last second with data). */

@@ -59,7 +59,7 @@ export interface ProgressSample {
   done: Record<OutcomeClass, number>;
   /** Final status codes so far ("403" -> n); absent from engines that do not count them (softphones). */
   byStatus?: Record<string, number>;
-  /** Corrected p99 of the operations completed since the previous sample; null when none. */
+  /** Corrected p99 of the operations completed in the last whole second; null when none. */
   lastSecondP99Ms?: number | null;
 }
 

@@ -8,7 +8,6 @@ import { MetricsRecorder } from '../metrics/recorder.js';
 import { ConstantRate, PlannedArrivals, type ArrivalSource } from '../schedule/arrivals.js';
 import { OperationFlow } from './operation-flow.js';
 import { SaturationSampler } from './saturation-sampler.js';
-import { newCoarseHistogram, percentileMs, recordUs } from '../metrics/histogram.js';
 import { actionMethod, buildPhaseBlocks, planMarks, phaseAt, ACTION } from './scenario-wiring.js';
 import { Dispatcher } from '../schedule/dispatcher.js';
 import { NO_TIMER, TimerWheel } from '../schedule/timer-wheel.js';
@@ -54,10 +53,6 @@ export class RunEngine extends EventEmitter implements AgentHost {
   private plannedUnregister = new Uint8Array(0);
   private scheduleStartUs = 0;
   private saturation: SaturationSampler | null = null;
-  /** Final statuses so far (the live progress line shows exact 403/429/503). */
-  private readonly doneByStatus: Record<string, number> = {};
-  /** Corrected latency of the operations completed since the last progress sample. */
-  private readonly lastSecond = newCoarseHistogram();
 
   constructor(private readonly opts: RunOptions) {
     super();
@@ -289,8 +284,6 @@ export class RunEngine extends EventEmitter implements AgentHost {
       return;
     }
     this.doneByClass[cls]++;
-    if (status > 0) this.doneByStatus[status] = (this.doneByStatus[status] ?? 0) + 1;
-    recordUs(this.lastSecond, doneUs - intendedUs);
     const method = kind === 'unregister' ? 'UNREGISTER' : kind;
     this.metrics.recordOutcome(method, cls, status, reason, intendedUs, firstSentUs, doneUs);
     if (flow) {
@@ -412,10 +405,10 @@ export class RunEngine extends EventEmitter implements AgentHost {
       dispatched: dispatcher.dispatched,
       outstanding,
       done: { ...this.doneByClass },
-      byStatus: { ...this.doneByStatus },
-      lastSecondP99Ms: this.lastSecond.totalCount > 0 ? percentileMs(this.lastSecond, 99) : null,
+      // Read from the recorder's own counters and timeline: nothing extra on the per-operation path.
+      byStatus: this.metrics.finalStatusCounts(),
+      lastSecondP99Ms: this.metrics.lastSecondP99Ms(this.clock.nowUs()),
     };
-    this.lastSecond.reset();
     this.emit('progress', sample);
   }
 }
