@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLK_TCK, cpuTicks, HAVE_SIPP, pinned, rcvbufErrors, waitExit } from './proc.js';
+import { Responder } from './responder.js';
 import { sippCallCounts, sippCommand, writeSippUsers } from './sipp.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -42,37 +43,10 @@ interface Sample {
   rcvbufErrors: number;
 }
 
-async function responderReceived(): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${CONTROL}/counters`);
-  const counters = (await res.json()) as { received: Record<string, number> };
-  return Object.values(counters.received).reduce((a, b) => a + b, 0);
-}
-
-async function resetResponder(): Promise<void> {
-  await fetch(`http://127.0.0.1:${CONTROL}/reset`, { method: 'POST' });
-}
-
 function childPid(child: ChildProcess): number {
   // With taskset the child execs the target, so the pid is the generator's own.
   if (child.pid === undefined) throw new Error('child did not start');
   return child.pid;
-}
-
-async function startResponder(): Promise<ChildProcess> {
-  const [cmd, args] = pinned(1, process.execPath, [
-    CLI, 'serve', '--port', String(PORT), '--users', String(USERS), '--control-port', String(CONTROL), '--min-expires', '1', '--transports', 'udp',
-  ]);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  for (let i = 0; i < 100; i++) {
-    try {
-      await responderReceived();
-      return child;
-    } catch {
-      await sleep(100);
-    }
-  }
-  child.kill();
-  throw new Error('responder did not start');
 }
 
 function startGenerator(generator: Generator, method: Method, rate: number, seconds: number, out: string): ChildProcess {
@@ -95,8 +69,8 @@ function generatorFailures(generator: Generator, out: string): { attempted: numb
   return sippCallCounts(out);
 }
 
-async function measure(responder: ChildProcess, generator: Generator, method: Method, rate: number, seconds: number): Promise<Sample> {
-  await resetResponder();
+async function measure(responder: Responder, generator: Generator, method: Method, rate: number, seconds: number): Promise<Sample> {
+  await responder.reset();
   const out = join(WORK, `${generator}-${method}-${rate}.${generator === 'sipp' ? 'csv' : 'json'}`);
   const rcvbufBefore = rcvbufErrors();
   const child = startGenerator(generator, method, rate, seconds, out);
@@ -105,12 +79,12 @@ async function measure(responder: ChildProcess, generator: Generator, method: Me
   const windowMs = seconds * 1000 - warmupMs - Math.min(2000, seconds * 100);
   await sleep(warmupMs);
   const cpu0 = cpuTicks(pid);
-  const rcpu0 = cpuTicks(responder.pid!);
-  const rx0 = await responderReceived();
+  const rcpu0 = cpuTicks(responder.child.pid!);
+  const rx0 = await responder.received();
   await sleep(windowMs);
   const cpu1 = cpuTicks(pid);
-  const rcpu1 = cpuTicks(responder.pid!);
-  const rx1 = await responderReceived();
+  const rcpu1 = cpuTicks(responder.child.pid!);
+  const rx1 = await responder.received();
   const code = await waitExit(child);
   if (code !== 0 && generator === 'sipstorm') throw new Error(`sipstorm exited ${code}`);
   const tx = rx1 - rx0;
@@ -144,7 +118,11 @@ async function main(): Promise<void> {
   writeSippUsers(join(WORK, 'users.csv'), USERS);
   const generators: Generator[] = HAVE_SIPP ? ['sipstorm', 'sipp'] : ['sipstorm'];
   if (!HAVE_SIPP) console.log('SIPp not installed (apt-get install sip-tester): sipstorm figures only, no ratio');
-  const responder = await startResponder();
+  const responder = await Responder.start(
+    CLI,
+    ['serve', '--port', String(PORT), '--users', String(USERS), '--control-port', String(CONTROL), '--min-expires', '1', '--transports', 'udp'],
+    CONTROL,
+  );
   const samples: Sample[] = [];
   const header = 'generator  method     offered   achieved   fail %   gen us/tx   resp us/tx  rcvbufE';
   try {
@@ -181,8 +159,8 @@ async function main(): Promise<void> {
       console.log(`knee ${generator}: ${knee}/s`);
     }
   } finally {
-    responder.kill('SIGINT');
-    await waitExit(responder);
+    responder.child.kill('SIGINT');
+    await waitExit(responder.child);
   }
   const outFile = join(ROOT, 'results/bench-latest.json');
   mkdirSync(join(ROOT, 'results'), { recursive: true });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLK_TCK, cpuTicks, pinned, waitExit } from './proc.js';
+import { Responder } from './responder.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -42,30 +43,6 @@ function target(t: Transport): string {
   return t === 'ws' || t === 'wss' ? `${t}:127.0.0.1:${PORTS[t]}/` : `${t}:127.0.0.1:${PORTS[t]}`;
 }
 
-async function received(): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${PORTS.control}/counters`);
-  const counters = (await res.json()) as { received: Record<string, number> };
-  return Object.values(counters.received).reduce((a, b) => a + b, 0);
-}
-
-async function startResponder(): Promise<ChildProcess> {
-  const [cmd, args] = pinned(1, process.execPath, [
-    CLI, 'serve', '--port', String(PORTS.udp), '--transports', 'udp,tcp,tls,ws,wss', '--tls-port', String(PORTS.tls), '--ws-port', String(PORTS.ws),
-    '--wss-port', String(PORTS.wss), '--users', String(Math.max(AGENTS, STORM_AGENTS)), '--control-port', String(PORTS.control), '--min-expires', '1',
-  ]);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let i = 0; i < 100; i++) {
-    try {
-      await received();
-      return child;
-    } catch {
-      await sleep(100);
-    }
-  }
-  child.kill();
-  throw new Error('responder did not start');
-}
-
 function generator(t: Transport, agents: number, rate: number, seconds: number, out: string): ChildProcess {
   const tls = t === 'tls' || t === 'wss' ? ['--insecure'] : [];
   const [cmd, args] = pinned(0, process.execPath, [
@@ -85,8 +62,8 @@ interface Row {
   connects?: Connects;
 }
 
-async function measure(t: Transport): Promise<Row> {
-  await fetch(`http://127.0.0.1:${PORTS.control}/reset`, { method: 'POST' });
+async function measure(responder: Responder, t: Transport): Promise<Row> {
+  await responder.reset();
   const out = join(WORK, `${t}.json`);
   const child = generator(t, AGENTS, RATE, SECONDS, out);
   // Warm-up covers connection set-up and the first digest handshake of every agent.
@@ -94,10 +71,10 @@ async function measure(t: Transport): Promise<Row> {
   const windowMs = SECONDS * 1000 - warmupMs - 1500;
   await sleep(warmupMs);
   const cpu0 = cpuTicks(child.pid!);
-  const rx0 = await received();
+  const rx0 = await responder.received();
   await sleep(windowMs);
   const cpu1 = cpuTicks(child.pid!);
-  const rx1 = await received();
+  const rx1 = await responder.received();
   const code = await waitExit(child);
   if (code !== 0) throw new Error(`sipstorm over ${t} exited ${code}`);
   const r = JSON.parse(readFileSync(out, 'utf8')) as RunFile;
@@ -114,8 +91,8 @@ async function measure(t: Transport): Promise<Row> {
 }
 
 /** Every agent connects over WSS and logs in within one second: how fast connections come up. */
-async function wssStorm(): Promise<{ agents: number; seconds: number; ok: number; connects?: Connects; cpuMs: number }> {
-  await fetch(`http://127.0.0.1:${PORTS.control}/reset`, { method: 'POST' });
+async function wssStorm(responder: Responder): Promise<{ agents: number; seconds: number; ok: number; connects?: Connects; cpuMs: number }> {
+  await responder.reset();
   const out = join(WORK, 'storm.json');
   const child = generator('wss', STORM_AGENTS, STORM_AGENTS, 1, out);
   const cpu0 = cpuTicks(child.pid!);
@@ -133,14 +110,19 @@ const ms = (us: number | undefined) => (us === undefined ? '-' : (us / 1000).toF
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('run `npm run build` first');
   mkdirSync(WORK, { recursive: true });
-  const responder = await startResponder();
+  const responder = await Responder.start(
+    CLI,
+    ['serve', '--port', String(PORTS.udp), '--transports', 'udp,tcp,tls,ws,wss', '--tls-port', String(PORTS.tls), '--ws-port', String(PORTS.ws),
+      '--wss-port', String(PORTS.wss), '--users', String(Math.max(AGENTS, STORM_AGENTS)), '--control-port', String(PORTS.control), '--min-expires', '1'],
+    PORTS.control,
+  );
   const rows: Row[] = [];
   let storm: Awaited<ReturnType<typeof wssStorm>> | undefined;
   try {
     console.log(`\n== REGISTER with digest, ${AGENTS} agents at ${RATE}/s for ${SECONDS} s (stream transports: one connection per agent) ==`);
     console.log('transport  regs/s ok  tx/s at trunk  gen us/tx  failures  connections  connect p50 ms  p99 ms');
     for (const t of TRANSPORTS) {
-      const row = await measure(t);
+      const row = await measure(responder, t);
       rows.push(row);
       console.log(
         [t.padEnd(9), row.registrationsPerS.toFixed(0).padStart(10), String(row.transactionsPerS).padStart(13), row.cpuUsPerTx.toFixed(1).padStart(10),
@@ -148,7 +130,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(`\n== WSS login storm: ${STORM_AGENTS} agents, each its own connection, all logging in within 1 s ==`);
-    storm = await wssStorm();
+    storm = await wssStorm(responder);
     const c = storm.connects;
     console.log(
       `connections up: ${c?.count ?? 0} (failed ${c?.failures ?? 0}), set-up p50 ${ms(c?.p50Us)} ms, p99 ${ms(c?.p99Us)} ms, max ${ms(c?.maxUs)} ms; ` +
@@ -156,8 +138,8 @@ async function main(): Promise<void> {
         `(${((storm.cpuMs * 1000) / Math.max(1, c?.count ?? 1)).toFixed(0)} us per connection + login)`,
     );
   } finally {
-    responder.kill('SIGINT');
-    await waitExit(responder);
+    responder.child.kill('SIGINT');
+    await waitExit(responder.child);
   }
   mkdirSync(join(ROOT, 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'results/bench-transports.json'), JSON.stringify({ at: new Date().toISOString(), rows, storm }, null, 2));

@@ -1,47 +1,30 @@
 // The built CLI over TLS and WSS: `sipstorm serve --tls-port/--wss-port` with its generated lab
 // certificate, and `sipstorm run` against it with --insecure, with --ca, and with neither.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli } from './helpers/cli.js';
+import { runCli, startServe } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sipstorm-cli-stream-'));
-let serve: { child: ChildProcess; line: string; ports: Record<string, number>; ca: string };
+let serve: { child: ChildProcess; line: string; ports: Record<string, number>; ca: string; stop: () => Promise<string> };
 
-/** Starts `sipstorm serve` and resolves with its listener line parsed. */
-function startServe(args: string[]): Promise<typeof serve> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let started = false;
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const line = stdout.split('\n').slice(0, -1).find((l) => l.startsWith('sipstorm trunk listening on ')); // whole lines only
-      if (!line || started) return;
-      started = true;
-      child.removeAllListeners('exit');
-      const ports: Record<string, number> = {};
-      for (const m of line.matchAll(/([a-z+]+) 127\.0\.0\.1:(\d+)/g)) for (const t of m[1].split('+')) ports[t] = Number(m[2]);
-      const ca = /TLS certificate (\S+)/.exec(line)?.[1] ?? '';
-      resolve({ child, line, ports, ca });
-    });
-  });
+/** Starts `sipstorm serve` and parses its listener line: every transport's port and the CA to trust. */
+async function startStreamServe(args: string[]): Promise<typeof serve> {
+  const started = await startServe(args);
+  const ports: Record<string, number> = {};
+  for (const m of started.line.matchAll(/([a-z+]+) 127\.0\.0\.1:(\d+)/g)) for (const t of m[1].split('+')) ports[t] = Number(m[2]);
+  const ca = /TLS certificate (\S+)/.exec(started.line)?.[1] ?? '';
+  return { child: started.child, line: started.line, ports, ca, stop: started.stop };
 }
 
 beforeAll(async () => {
-  serve = await startServe(['--users', '100', '--min-expires', '1', '--tls-port', '0', '--wss-port', '0']);
+  serve = await startStreamServe(['--users', '100', '--min-expires', '1', '--tls-port', '0', '--wss-port', '0']);
 });
 afterAll(async () => {
   if (!serve) return;
-  await new Promise<void>((done) => {
-    serve.child.on('exit', () => done());
-    serve.child.kill('SIGINT');
-  });
+  await serve.stop();
   // The generated key and certificate go with the trunk.
   expect(existsSync(serve.ca)).toBe(false);
 });

@@ -16,30 +16,19 @@
 //   are matched through its retransmissions: timeouts == dropped - retransmissions, exact while no
 //   answer is slower than T1 (else a retransmission of an answered request is answered too).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertPortFree, KamailioServer } from '../src/kamailio/server.js';
+import { KamailioServer } from '../src/kamailio/server.js';
 import { diffStats, type KamailioStats } from '../src/kamailio/stats.js';
 import type { RunResult } from '../src/report/result.js';
 import { RunEngine, type MethodMode } from '../src/run/engine.js';
 import { executeRun } from '../src/run/execute.js';
 import { identitiesFromTemplates } from '../src/run/identities.js';
 import type { TrunkSwitches } from '../src/trunk/config.js';
-import { kamailioAvailable } from './helpers/kamailio-available.js';
+import { freeKamailioPort, kamailioAvailable } from './helpers/kamailio-available.js';
+import { runRequest } from './helpers/run-request.js';
 
 const HAVE_KAMAILIO = kamailioAvailable();
 const HOST = '127.0.0.1';
 
-/** A free SIP port in 5180-5199 (the Kamailio suite may hold some at the same time). */
-async function freePort(): Promise<number> {
-  for (let port = 5180; port < 5200; port++) {
-    try {
-      await assertPortFree(HOST, port);
-      return port;
-    } catch {
-      // next
-    }
-  }
-  throw new Error('no free port in 5180-5199');
-}
 
 interface Load {
   agents: number;
@@ -64,7 +53,7 @@ describe.skipIf(!HAVE_KAMAILIO)("sipstorm's counts equal Kamailio's own, exactly
   let kam: KamailioServer;
 
   beforeAll(async () => {
-    kam = await KamailioServer.start({ port: await freePort(), users: 200, sharedMemoryMb: 256, children: 2 });
+    kam = await KamailioServer.start({ port: await freeKamailioPort(), users: 200, sharedMemoryMb: 256, children: 2 });
   });
 
   afterAll(async () => {
@@ -116,21 +105,9 @@ describe.skipIf(!HAVE_KAMAILIO)("sipstorm's counts equal Kamailio's own, exactly
 
   it('through executeRun (the CLI path): the probe adds one OPTIONS and one 200', async () => {
     const before = await kam.stats();
-    const { result } = await executeRun({
-      target: { protocol: 'udp', host: HOST, port: kam.port, text: `udp:${HOST}:${kam.port}` },
-      agents: 40,
-      rate: 200,
-      durationMs: 500,
-      method: 'OPTIONS',
-      expires: 3600,
-      userTemplate: 'agent{n:4}',
-      passwordTemplate: 'secret{n:4}',
-      t1Ms: 500,
-      t2Ms: 4000,
-      t4Ms: 5000,
-      sockets: 4,
-      unregister: false,
-    });
+    const { result } = await executeRun(
+      runRequest({ target: { protocol: 'udp', host: HOST, port: kam.port, text: `udp:${HOST}:${kam.port}` }, agents: 40, rate: 200, durationMs: 500, method: 'OPTIONS', sockets: 4, unregister: false }),
+    );
     const d = diffStats(before, await kam.stats());
     expect(result.transactions.byStatus).toEqual({ '200': 100 });
     expect(d.answered).toEqual({ '200': result.transactions.byStatus['200'] + 1 });

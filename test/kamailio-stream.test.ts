@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { runKamailioCli } from '../src/kamailio/cli.js';
-import { assertPortFree, KamailioServer, type KamailioInstanceInfo } from '../src/kamailio/server.js';
+import { KamailioServer, type KamailioInstanceInfo } from '../src/kamailio/server.js';
 import { diffStats } from '../src/kamailio/stats.js';
 import { tlsConfig } from '../src/kamailio/stream-listeners.js';
 import type { RunResult } from '../src/report/result.js';
@@ -16,23 +16,11 @@ import { identitiesFromTemplates } from '../src/run/identities.js';
 import { parseTarget } from '../src/transport/target.js';
 import type { TransportStats } from '../src/transport/transport.js';
 import type { TlsClientOptions } from '../src/transport/tls-options.js';
-import { kamailioAvailable } from './helpers/kamailio-available.js';
+import { freeKamailioPort, kamailioAvailable } from './helpers/kamailio-available.js';
 
 const HAVE_KAMAILIO = kamailioAvailable();
 const HOST = '127.0.0.1';
 
-/** A free SIP port in 5180-5199 (the other Kamailio suites may hold some at the same time). */
-async function freePort(): Promise<number> {
-  for (let port = 5180; port < 5200; port++) {
-    try {
-      await assertPortFree(HOST, port);
-      return port;
-    } catch {
-      // next
-    }
-  }
-  throw new Error('no free port in 5180-5199');
-}
 
 describe('kamailio tls.cfg', () => {
   it('names our certificate and key and asks nothing of clients', () => {
@@ -46,7 +34,7 @@ describe.skipIf(!HAVE_KAMAILIO)('sipstorm against the bundled Kamailio over tls,
   let kam: KamailioServer;
 
   beforeAll(async () => {
-    kam = await KamailioServer.start({ port: await freePort(), tlsPort: 0, wsPort: 0, wssPort: 0, users: 50, sharedMemoryMb: 256, children: 2 });
+    kam = await KamailioServer.start({ port: await freeKamailioPort(), tlsPort: 0, wsPort: 0, wssPort: 0, users: 50, sharedMemoryMb: 256, children: 2 });
   });
 
   afterAll(async () => {
@@ -130,7 +118,7 @@ describe.skipIf(!HAVE_KAMAILIO)('scripts/kamailio.sh start --tls-port/--ws-port/
     const stateDir = mkdtempSync(join(tmpdir(), 'sipstorm-kam-state-'));
     process.env.SIPSTORM_KAMAILIO_STATE_DIR = stateDir;
     const lines: string[] = [];
-    const port = await freePort();
+    const port = await freeKamailioPort();
     try {
       expect(await runKamailioCli(['start', '--port', String(port), '--users', '5', '--memory', '128', '--children', '1', '--wss-port', '0', '--tls-port', '0'], (l) => lines.push(l))).toBe(0);
       const info = JSON.parse(readFileSync(join(stateDir, `${port}.json`), 'utf8')) as KamailioInstanceInfo;

@@ -7,30 +7,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeader } from '../src/sip/headers.js';
-import { assertPortFree, KamailioServer, isKamailioPid, type KamailioInstanceInfo } from '../src/kamailio/server.js';
+import { KamailioServer, isKamailioPid, type KamailioInstanceInfo } from '../src/kamailio/server.js';
 import { decodeSwitches, parseSwitchArgs, switchWrites } from '../src/kamailio/switches.js';
 import { diffStats, toKamailioStats } from '../src/kamailio/stats.js';
 import { runKamailioCli } from '../src/kamailio/cli.js';
-import { kamailioAvailable } from './helpers/kamailio-available.js';
+import { freeKamailioPort, kamailioAvailable } from './helpers/kamailio-available.js';
 import { challengeOf, RawSipClient } from './helpers/kamailio-client.js';
 import { hasTool } from './helpers/tools.js';
 
 const HAVE_KAMAILIO = kamailioAvailable();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A free SIP port in 5180-5199 (another run of this suite may hold some). */
-async function freePort(taken: number[] = []): Promise<number> {
-  for (let port = 5180; port < 5200; port++) {
-    if (taken.includes(port)) continue;
-    try {
-      await assertPortFree('127.0.0.1', port);
-      return port;
-    } catch {
-      // next
-    }
-  }
-  throw new Error('no free port in 5180-5199');
-}
 
 describe('Kamailio switches and counters (pure)', () => {
   it('parses set arguments in the words of sipstorm serve', () => {
@@ -104,7 +91,7 @@ describe.skipIf(!HAVE_KAMAILIO)('bundled Kamailio on loopback', () => {
   let port: number;
 
   beforeAll(async () => {
-    port = await freePort();
+    port = await freeKamailioPort();
     kam = await KamailioServer.start({ port, users: 20, sharedMemoryMb: 256, children: 2 });
     sip = await RawSipClient.open(port);
   });
@@ -305,7 +292,7 @@ describe.skipIf(!HAVE_KAMAILIO)('Kamailio lifecycle through the CLI', () => {
     process.env.SIPSTORM_KAMAILIO_STATE_DIR = stateDir;
     const lines: string[] = [];
     const out = (l: string) => lines.push(l);
-    const port = await freePort();
+    const port = await freeKamailioPort();
     expect(await runKamailioCli(['start', '--port', String(port), '--users', '5', '--memory', '128', '--children', '1'], out)).toBe(0);
     info = JSON.parse(readFileSync(join(stateDir, `${port}.json`), 'utf8')) as KamailioInstanceInfo;
     expect(lines[0]).toContain(`pid ${info.pid}`);
@@ -328,12 +315,12 @@ describe.skipIf(!HAVE_KAMAILIO)('Kamailio lifecycle through the CLI', () => {
   });
 
   it('refuses a busy port, and a start that fails reports the reason from its log', async () => {
-    const port = await freePort();
+    const port = await freeKamailioPort();
     const other = await KamailioServer.start({ port, users: 1, sharedMemoryMb: 64, children: 1 });
     try {
       await expect(KamailioServer.start({ port, users: 1, sharedMemoryMb: 64, children: 1 })).rejects.toThrow(new RegExp(`port ${port} .* in use`));
       // Its control port taken: Kamailio itself fails to bind and exits.
-      const second = await freePort([port]);
+      const second = await freeKamailioPort({ taken: [port] });
       await expect(KamailioServer.start({ port: second, controlPort: other.info.controlPort, users: 1, sharedMemoryMb: 64, children: 1 })).rejects.toThrow(
         /exited during start[\s\S]*kamailio log[\s\S]*in use/,
       );

@@ -15,26 +15,13 @@ import { executeRun, type RunRequest } from '../src/run/execute.js';
 import { OUTCOME_CLASSES } from '../src/shared/outcome.js';
 import { runCli } from './helpers/cli.js';
 import { metricEvent, replay, START, type MetricEvent } from './metrics-fixtures.js';
+import { runRequest } from './helpers/run-request.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sipstorm-merge-'));
 
-const request = (over: Partial<RunRequest> = {}): RunRequest => ({
-  agents: 30,
-  rate: 150,
-  durationMs: 1000,
-  method: 'auto',
-  expires: 60,
-  userTemplate: 'agent{n:4}',
-  passwordTemplate: 'secret{n:4}',
-  t1Ms: 500,
-  t2Ms: 4000,
-  t4Ms: 5000,
-  sockets: 2,
-  unregister: true,
+const request = (over: Partial<RunRequest> = {}): RunRequest =>
   // Spread latencies over many HDR buckets.
-  trunk: { delay: { fixedMs: 2, jitterMs: 30 } },
-  ...over,
-});
+  runRequest({ agents: 30, rate: 150, method: 'auto', expires: 60, trunk: { delay: { fixedMs: 2, jitterMs: 30 } }, ...over });
 
 /** (highest equivalent value, count) of every non-empty bucket: an HDR histogram read independently of the library's percentile code. */
 function buckets(h: Histogram): [number, number][] {

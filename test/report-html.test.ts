@@ -16,6 +16,7 @@ import type { RunResult } from '../src/report/result.js';
 import type { SweepResult } from '../src/report/scenario-result.js';
 import { executeRun } from '../src/run/execute.js';
 import { CHROMIUM_ARGS, chromiumPath } from './helpers/chromium-available.js';
+import { runRequest } from './helpers/run-request.js';
 
 const executablePath = chromiumPath();
 const HOSTILE = '</script><img src="http://127.0.0.1:9/x.png" onerror="console.error(1)">';
@@ -112,22 +113,12 @@ describe.skipIf(!executablePath)('HTML report in headless Chromium', () => {
     dir = mkdtempSync(join(tmpdir(), 'sipstorm-html-'));
     browser = await chromium.launch({ executablePath: executablePath!, args: CHROMIUM_ARGS });
     // ~2.5 s of REGISTER at 100/s; the trunk refuses REGISTER with 403 for 700 ms about a second in.
-    const outcome = await executeRun({
+    const outcome = await executeRun(runRequest({
       agents: 40,
-      rate: 100,
       durationMs: 2500,
-      method: 'REGISTER',
-      expires: 3600,
-      userTemplate: 'agent{n:4}',
-      passwordTemplate: 'secret{n:4}',
-      t1Ms: 500,
-      t2Ms: 4000,
-      t4Ms: 5000,
-      sockets: 2,
-      unregister: true,
       io: 'dgram',
       trunk: { publishWindow: { startMs: 1200, lengthMs: 700, mode: 'forbidden', methods: ['REGISTER'] } },
-    });
+    }));
     run = outcome.result;
     forbiddenReason = Object.keys(run.operations.byReason).find((k) => k.startsWith('403 '))!;
     // What a scenario run adds: T0 (here the second the 403s began) and a hook at that moment.

@@ -2,33 +2,21 @@
 // registrations accepted, and Kamailio's own counters equal what the fleet put on the wire.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertPortFree, KamailioServer } from '../src/kamailio/server.js';
+import { KamailioServer } from '../src/kamailio/server.js';
 import { diffStats } from '../src/kamailio/stats.js';
 import { identitiesFromTemplates } from '../src/run/identities.js';
 import { SoftphoneFleet } from '../src/softphone/fleet.js';
-import { kamailioAvailable } from './helpers/kamailio-available.js';
+import { freeKamailioPort, kamailioAvailable } from './helpers/kamailio-available.js';
 
 const HAVE_KAMAILIO = kamailioAvailable();
 const HOST = '127.0.0.1';
 
-/** A free SIP port in 5240-5259 (other Kamailio suites use other ranges and may run at the same time). */
-async function freePort(): Promise<number> {
-  for (let port = 5240; port < 5260; port++) {
-    try {
-      await assertPortFree(HOST, port);
-      return port;
-    } catch {
-      // next
-    }
-  }
-  throw new Error('no free port in 5240-5259');
-}
 
 describe.skipIf(!HAVE_KAMAILIO)('softphone agents against the bundled Kamailio over ws and wss', () => {
   let kam: KamailioServer;
 
   beforeAll(async () => {
-    kam = await KamailioServer.start({ port: await freePort(), wsPort: 0, wssPort: 0, users: 50, sharedMemoryMb: 128, children: 2 });
+    kam = await KamailioServer.start({ port: await freeKamailioPort({ from: 5240, to: 5260 }), wsPort: 0, wssPort: 0, users: 50, sharedMemoryMb: 128, children: 2 });
   });
 
   afterAll(async () => {

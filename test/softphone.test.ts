@@ -28,6 +28,7 @@ import { compileClassMap } from '../src/shared/outcome.js';
 import { startControlApi } from '../src/trunk/control-api.js';
 import { EmbeddedTrunk, type TrunkStartOptions } from '../src/trunk/server.js';
 import { TokenStore } from '../src/trunk/tokens.js';
+import { runRequest } from './helpers/run-request.js';
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -348,10 +349,7 @@ describe('ids and bookkeeping', () => {
 
 describe('the run path', () => {
   it('executeRun with agentKind softphone: embedded trunk over WSS, token step, result reconciles with the trunk', async () => {
-    const out = await executeRun({
-      agents: 10, rate: 20, durationMs: 1000, method: 'REGISTER', expires: 60, userTemplate: 'agent{n:4}', passwordTemplate: 'secret{n:4}',
-      t1Ms: 500, t2Ms: 4000, t4Ms: 5000, sockets: 4, unregister: true, agentKind: 'softphone', tokenUrl: 'embedded',
-    });
+    const out = await executeRun(runRequest({ rate: 20, expires: 60, sockets: 4, agentKind: 'softphone', tokenUrl: 'embedded' }));
     const r = out.result;
     expect(r.config).toMatchObject({ agentKind: 'softphone', transport: 'wss', tokenStep: true, agents: 10 });
     expect(r.operations.attempted).toBe(20);

@@ -77,19 +77,10 @@ export function toRunRequest(given: RunArgs): RunRequest {
   checkRunFlags(argv);
   return {
     ...commonRequest(argv),
-    agents: argv.agents,
+    ...agentFlags(argv),
     rate: parseRate(argv.rate, '--rate'),
     durationMs: parseDurationMs(argv.duration, '--duration'),
     method: argv.method as RunRequest['method'],
-    expires: argv.expires,
-    userTemplate: argv['user-template'],
-    passwordTemplate: argv['password-template'],
-    t1Ms: argv.t1,
-    t2Ms: argv.t2,
-    t4Ms: argv.t4,
-    sockets: argv.sockets,
-    bufferBytes: argv['buffer-bytes'],
-    unregister: argv.unregister,
   };
 }
 
@@ -98,9 +89,24 @@ export function toScenarioOverrides(argv: RunArgs): ScenarioOverrides {
   for (const flag of ['rate', 'duration', 'method'] as const) {
     if (argv[flag] !== undefined) throw new UsageError(`--${flag} does not apply to a scenario run: its phases set the arrivals (edit the file, or run without it)`);
   }
-  checkRunFlags({ ...withDefaults(argv), ...definedFlags(argv) });
+  checkRunFlags(withDefaults(argv));
+  return { ...commonRequest(argv), ...agentFlags(argv) };
+}
+
+/** Agent and timer flags: a plain run passes them with the defaults filled in, a scenario run only as given. */
+function agentFlags<A extends RunArgs>(argv: A): {
+  agents: A['agents'];
+  expires: A['expires'];
+  userTemplate: A['user-template'];
+  passwordTemplate: A['password-template'];
+  t1Ms: A['t1'];
+  t2Ms: A['t2'];
+  t4Ms: A['t4'];
+  sockets: A['sockets'];
+  bufferBytes: A['buffer-bytes'];
+  unregister: A['unregister'];
+} {
   return {
-    ...commonRequest(argv),
     agents: argv.agents,
     expires: argv.expires,
     userTemplate: argv['user-template'],
@@ -112,10 +118,6 @@ export function toScenarioOverrides(argv: RunArgs): ScenarioOverrides {
     bufferBytes: argv['buffer-bytes'],
     unregister: argv.unregister,
   };
-}
-
-function definedFlags(argv: RunArgs): Partial<RunArgs> {
-  return Object.fromEntries(Object.entries(argv).filter(([, v]) => v !== undefined)) as Partial<RunArgs>;
 }
 
 type FilledArgs = RunArgs & {

@@ -128,20 +128,15 @@ export function summarize(h: Histogram): LatencySummary {
 }
 
 /**
- * The library's `mean` walks a general-purpose iterator (~6 ms for a 3-digit histogram). This is the
- * same sum (median equivalent value x count, in ascending order) over the counts array, with the
- * index -> value arithmetic of JsHistogram.valueFromIndex / medianEquivalentValue inlined; the tests
- * check it equals the library's figure exactly.
+ * Visits every non-empty bucket of `h` in ascending order with its lowest equivalent value, width and
+ * count, over the counts array (no iterator objects), up to index `end` (exclusive; default all). The
+ * index -> value arithmetic is JsHistogram.valueFromIndex inlined.
  */
-export function meanUs(h: Histogram): number {
-  const count = h.totalCount;
-  if (count === 0) return 0;
+export function forEachBucket(h: Histogram, visit: (lowestUs: number, widthUs: number, count: number) => void, end = h.countsArrayLength): void {
   const halfCount = h.subBucketHalfCount;
   const halfMagnitude = h.subBucketHalfCountMagnitude;
   const unit = h.unitMagnitude;
-  const length = h.countsArrayLength;
-  let total = 0;
-  for (let i = 0; i < length; i++) {
+  for (let i = 0; i < end; i++) {
     const n = h.getCountAtIndex(i);
     if (n === 0) continue;
     let bucket = (i >> halfMagnitude) - 1;
@@ -151,8 +146,22 @@ export function meanUs(h: Histogram): number {
       bucket = 0;
     }
     const width = 2 ** (bucket + unit);
-    total += (sub * width + Math.floor(width / 2)) * n;
+    visit(sub * width, width, n);
   }
+}
+
+/**
+ * The library's `mean` walks a general-purpose iterator (~6 ms for a 3-digit histogram). This is the
+ * same sum (median equivalent value x count, in ascending order) over the buckets; the tests check it
+ * equals the library's figure exactly.
+ */
+export function meanUs(h: Histogram): number {
+  const count = h.totalCount;
+  if (count === 0) return 0;
+  let total = 0;
+  forEachBucket(h, (lowest, width, n) => {
+    total += (lowest + Math.floor(width / 2)) * n;
+  });
   return total / count;
 }
 

@@ -2,7 +2,7 @@
 // plain counters and cumulative latency buckets, computed at read time by walking the recorder's typed
 // arrays and histograms, so recording pays nothing for it.
 import type { OutcomeClass } from '../shared/outcome.js';
-import type { Histogram } from './histogram.js';
+import { forEachBucket, type Histogram } from './histogram.js';
 
 export interface LiveCounts {
   /** Every method x class with at least one operation. */
@@ -35,30 +35,21 @@ export interface BucketCounts {
 export function cumulativeBuckets(h: Histogram, boundsUs: readonly number[], into: BucketCounts = { cumulative: [], count: 0, sumUs: 0 }): BucketCounts {
   const cumulative = into.cumulative;
   for (let b = 0; b < boundsUs.length; b++) cumulative[b] = cumulative[b] ?? 0;
-  const halfCount = h.subBucketHalfCount;
-  const halfMagnitude = h.subBucketHalfCountMagnitude;
-  const unit = h.unitMagnitude;
   if (h.totalCount === 0) return into;
   // Nothing lies above the largest recorded value (about a third of the array for latencies up to
   // Timer F): stop there. A histogram that does not track its max (maxValue 0) is scanned whole.
   const end = h.maxValue > 0 ? Math.min(h.countsArrayLength, h.countsArrayIndex(h.maxValue) + 1) : h.countsArrayLength;
   let count = 0;
   let sum = 0;
-  for (let i = 0; i < end; i++) {
-    const n = h.getCountAtIndex(i);
-    if (n === 0) continue;
-    let bucket = (i >> halfMagnitude) - 1;
-    let sub = (i & (halfCount - 1)) + halfCount;
-    if (bucket < 0) {
-      sub -= halfCount;
-      bucket = 0;
-    }
-    const width = 2 ** (bucket + unit);
-    const lowest = sub * width;
-    count += n;
-    sum += (lowest + Math.floor(width / 2)) * n;
-    for (let b = boundsUs.length - 1; b >= 0 && lowest <= boundsUs[b]; b--) cumulative[b] += n;
-  }
+  forEachBucket(
+    h,
+    (lowest, width, n) => {
+      count += n;
+      sum += (lowest + Math.floor(width / 2)) * n;
+      for (let b = boundsUs.length - 1; b >= 0 && lowest <= boundsUs[b]; b--) cumulative[b] += n;
+    },
+    end,
+  );
   into.count += count;
   into.sumUs += sum;
   return into;

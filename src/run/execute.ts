@@ -3,13 +3,13 @@
 import type { RunResult } from '../report/result.js';
 import type { ClassMap } from '../shared/outcome.js';
 import { createLogger } from '../shared/log.js';
-import { EmbeddedTrunk } from '../trunk/server.js';
+import type { EmbeddedTrunk } from '../trunk/server.js';
 import type { TrunkOptions } from '../trunk/config.js';
 import type { TargetSpec } from '../transport/transport.js';
 import { resolveHost } from '../transport/udp.js';
 import { withServerName, type TlsClientOptions } from '../transport/tls-options.js';
 import { RunEngine, type MethodMode, type ProgressSample } from './engine.js';
-import { identitiesFromCsv, identitiesFromTemplates, DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE } from './identities.js';
+import { runIdentities, startRunTrunk } from './run-trunk.js';
 import { probeTarget } from './probe.js';
 import type { SipTrace } from './sip-trace.js';
 import { executeSoftphoneRun } from './softphone-run.js';
@@ -95,17 +95,9 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
   let target = request.target;
   try {
     // The embedded trunk listens on 127.0.0.1, so that is the default domain without a target.
-    const identities = resolveIdentities(request, request.domain ?? target?.host ?? '127.0.0.1');
+    const identities = runIdentities(request, request.domain ?? target?.host ?? '127.0.0.1');
     if (!target) {
-      const defaultCredentials =
-        !request.credentialsFile && request.userTemplate === DEFAULT_USER_TEMPLATE && request.passwordTemplate === DEFAULT_PASSWORD_TEMPLATE;
-      trunk = await EmbeddedTrunk.start({
-        port: 0,
-        users: request.agents,
-        minExpires: 1,
-        ...request.trunk,
-        ...(defaultCredentials ? {} : { credentials: identities.map(({ user, password }) => ({ user, password })) }),
-      });
+      trunk = await startRunTrunk(request, identities);
       target = { protocol: 'udp', host: trunk.address.host, port: trunk.address.port, text: `udp:${trunk.address.host}:${trunk.address.port}` };
       log.info({ target: target.text }, 'embedded trunk started');
     } else {
@@ -121,7 +113,7 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
     let hookShiftMs = 0;
     const engine: RunEngine = new RunEngine({
       target,
-      identities: request.agents < identities.length ? identities.slice(0, request.agents) : identities,
+      identities,
       rate: request.rate,
       durationMs: request.durationMs,
       method: request.method,
@@ -178,9 +170,4 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
   } finally {
     await trunk?.stop();
   }
-}
-
-function resolveIdentities(request: RunRequest, domain: string) {
-  if (request.credentialsFile) return identitiesFromCsv(request.credentialsFile, domain);
-  return identitiesFromTemplates(request.agents, request.userTemplate, request.passwordTemplate, domain);
 }

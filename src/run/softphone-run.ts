@@ -21,12 +21,12 @@ import { hostForUri, type AgentIdentity } from '../sip/agent.js';
 import { DEFAULT_SOFTPHONE_RETRY, SoftphoneFleet } from '../softphone/fleet.js';
 import type { SocketOptions } from '../softphone/websocket.js';
 import { startControlApi } from '../trunk/control-api.js';
-import { EmbeddedTrunk } from '../trunk/server.js';
+import type { EmbeddedTrunk } from '../trunk/server.js';
 import type { ProgressSample } from './engine.js';
 import type { ExecuteHooks, RunOutcome, RunRequest } from './execute.js';
 import { HookRunner } from './hooks.js';
 import { hookTrunk } from './hook-trunk.js';
-import { DEFAULT_PASSWORD_TEMPLATE, DEFAULT_USER_TEMPLATE, identitiesFromCsv, identitiesFromTemplates } from './identities.js';
+import { runIdentities, startRunTrunk } from './run-trunk.js';
 import { TOOL } from './tool.js';
 
 const LOOP_DELAY_RESOLUTION_MS = 10;
@@ -170,24 +170,12 @@ export async function executeSoftphoneRun(request: RunRequest, hooks: ExecuteHoo
   let api: { port: number; close(): Promise<void> } | undefined;
   try {
     const domain = request.domain ?? target?.host ?? '127.0.0.1';
-    const all = request.credentialsFile
-      ? identitiesFromCsv(request.credentialsFile, domain)
-      : identitiesFromTemplates(request.agents, request.userTemplate, request.passwordTemplate, domain);
-    const identities = request.agents < all.length ? all.slice(0, request.agents) : all;
+    const identities = runIdentities(request, domain);
     let url: string;
     const socket: SocketOptions = { insecure: request.tls?.insecure, servername: request.tls?.servername };
     if (request.tls?.caFile !== undefined) socket.ca = readPem(request.tls.caFile);
     if (!target) {
-      const defaultCredentials =
-        !request.credentialsFile && request.userTemplate === DEFAULT_USER_TEMPLATE && request.passwordTemplate === DEFAULT_PASSWORD_TEMPLATE;
-      trunk = await EmbeddedTrunk.start({
-        port: 0,
-        users: request.agents,
-        minExpires: 1,
-        ...request.trunk,
-        transports: ['ws', 'wss'],
-        ...(defaultCredentials ? {} : { credentials: identities.map(({ user, password }) => ({ user, password })) }),
-      });
+      trunk = await startRunTrunk(request, identities, ['ws', 'wss']);
       url = `wss://${hostForUri(trunk.addresses.wss!.host)}:${trunk.addresses.wss!.port}/`;
       socket.ca = readPem(trunk.tlsCertificate!.certPath);
       log.info({ target: url }, 'embedded trunk started');

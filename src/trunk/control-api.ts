@@ -2,6 +2,7 @@
 //   GET /counters   GET /config   POST /config (JSON switches; null turns one off)   POST /reset
 //   POST /token (a softphone's login token: token-api.ts)
 // A bad patch answers 400 with the reason and changes nothing.
+import { readBoundedBody } from './http-body.js';
 import { createServer } from 'node:http';
 import { isIP } from 'node:net';
 import type { EmbeddedTrunk } from './server.js';
@@ -31,16 +32,10 @@ export async function startControlApi(trunk: EmbeddedTrunk, port: number, host =
     }
     if (req.method === 'POST' && req.url === '/token') return handleTokenRequest(req, res, trunk);
     if (req.method === 'POST' && req.url === '/config') {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      });
-      req.on('end', () => {
-        if (size > MAX_BODY_BYTES) return reply(413, { error: `body over ${MAX_BODY_BYTES} bytes` });
+      void readBoundedBody(req, MAX_BODY_BYTES).then((text) => {
+        if (text === null) return reply(413, { error: `body over ${MAX_BODY_BYTES} bytes` });
         try {
-          trunk.configure(JSON.parse(Buffer.concat(chunks).toString('utf8')) as TrunkSwitches);
+          trunk.configure(JSON.parse(text) as TrunkSwitches);
           reply(200, trunk.config());
         } catch (err) {
           reply(400, { error: (err as Error).message });

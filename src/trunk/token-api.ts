@@ -3,6 +3,7 @@
 // Retry-After (throttled during the publish window), 400 on a malformed body. The password is compared
 // and dropped: it never appears in an answer or a log.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBoundedBody } from './http-body.js';
 import type { TokenAnswer } from './tokens.js';
 
 const MAX_BODY_BYTES = 4096;
@@ -16,15 +17,9 @@ export function handleTokenRequest(req: IncomingMessage, res: ServerResponse, is
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(`${JSON.stringify(body)}\n`);
   };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-  });
-  req.on('end', () => {
-    if (size > MAX_BODY_BYTES) return reply(413, { error: `body over ${MAX_BODY_BYTES} bytes` });
-    const parsed = parseCredentials(Buffer.concat(chunks).toString('utf8'));
+  void readBoundedBody(req, MAX_BODY_BYTES).then((text) => {
+    if (text === null) return reply(413, { error: `body over ${MAX_BODY_BYTES} bytes` });
+    const parsed = parseCredentials(text);
     if (typeof parsed === 'string') return reply(400, { error: parsed });
     const answer = issuer.issueToken(parsed.user, parsed.password);
     if (answer.status === 200) return reply(200, { token: answer.token, expiresInS: answer.expiresInS });

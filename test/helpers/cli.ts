@@ -30,8 +30,8 @@ export function runCli(args: string[], opts: { timeoutMs?: number; onSpawn?: (ch
   });
 }
 
-/** Starts `sipstorm serve` and resolves once it prints its address. */
-export function startServe(args: string[]): Promise<{ child: ChildProcess; port: number; controlPort?: number; stop: () => Promise<string> }> {
+/** Starts `sipstorm serve` and resolves once it prints its listening line (whole, with every listener). */
+export function startServe(args: string[]): Promise<{ child: ChildProcess; port: number; controlPort?: number; line: string; stop: () => Promise<string> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -41,14 +41,17 @@ export function startServe(args: string[]): Promise<{ child: ChildProcess; port:
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
     child.stdout.on('data', (d) => {
       stdout += d;
-      const m = /listening on \S+ (\[[^\]]+\]|[^\s:]+):(\d+)(?:, control API http:\/\/127\.0\.0\.1:(\d+))?/.exec(stdout);
+      const line = stdout.split('\n').slice(0, -1).find((l) => l.includes('listening on ')); // whole lines only
+      const m = line === undefined ? null : /listening on \S+ (\[[^\]]+\]|[^\s:]+):(\d+)/.exec(line);
+      const control = line === undefined ? null : /control API http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
       if (m && !started) {
         started = true;
         child.removeAllListeners('exit');
         resolve({
           child,
           port: Number(m[2]),
-          controlPort: m[3] ? Number(m[3]) : undefined,
+          controlPort: control ? Number(control[1]) : undefined,
+          line: line!,
           stop: () =>
             new Promise((done) => {
               child.on('exit', () => done(stdout));
