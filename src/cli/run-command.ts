@@ -28,7 +28,6 @@ export const RUN_DEFAULTS = {
   t1: 500,
   t2: 4000,
   t4: 5000,
-  sockets: 4,
   io: 'auto',
   bufferBytes: 4 * 1024 * 1024,
   unregister: true,
@@ -52,7 +51,7 @@ export function addRunOptions<T>(y: Argv<T>) {
     .option('t1', { defaultDescription: '500', type: 'number', describe: 'RFC 3261 T1 in ms (Timer E starts here, Timer F = 64*T1)' })
     .option('t2', { defaultDescription: '4000', type: 'number', describe: 'RFC 3261 T2 in ms (Timer E cap)' })
     .option('t4', { defaultDescription: '5000', type: 'number', describe: 'RFC 3261 T4 in ms (Timer K)' })
-    .option('sockets', { defaultDescription: '4', type: 'number', describe: 'UDP sockets shared by the agents' })
+    .option('sockets', { defaultDescription: '1 with batched I/O, 4 with node:dgram', type: 'number', describe: 'UDP sockets shared by the agents' })
     .option('connections', { type: 'number', describe: 'TCP/TLS/WS/WSS connections (default: one per agent)' })
     .option('ca', { type: 'string', describe: 'tls/wss: PEM file of the certificate(s) to trust (e.g. the one `sipstorm serve` prints)' })
     .option('insecure', { type: 'boolean', describe: 'tls/wss: do not check the server certificate (self-signed lab servers)' })
@@ -131,7 +130,7 @@ type FilledArgs = RunArgs & {
   t1: number;
   t2: number;
   t4: number;
-  sockets: number;
+  sockets: number | undefined;
   io: string;
   'buffer-bytes': number;
   unregister: boolean;
@@ -151,7 +150,7 @@ function withDefaults(argv: RunArgs): FilledArgs {
     t1: argv.t1 ?? d.t1,
     t2: argv.t2 ?? d.t2,
     t4: argv.t4 ?? d.t4,
-    sockets: argv.sockets ?? d.sockets,
+    sockets: argv.sockets,
     io: argv.io ?? d.io,
     'buffer-bytes': argv['buffer-bytes'] ?? d.bufferBytes,
     unregister: argv.unregister ?? d.unregister,
@@ -163,7 +162,7 @@ function checkRunFlags(argv: FilledArgs): void {
     if (!ok) throw new UsageError(message);
   };
   check(Number.isInteger(argv.agents) && argv.agents > 0, `--agents must be a positive integer, got ${argv.agents}`);
-  check(Number.isInteger(argv.sockets) && argv.sockets > 0, `--sockets must be a positive integer, got ${argv.sockets}`);
+  check(argv.sockets === undefined || (Number.isInteger(argv.sockets) && argv.sockets > 0), `--sockets must be a positive integer, got ${argv.sockets}`);
   check(argv.t1 > 0 && argv.t2 >= argv.t1, `--t1 must be > 0 and --t2 >= --t1`);
   check(argv.tick === undefined || (argv.tick >= 1 && argv.tick <= 50), `--tick must be between 1 and 50 ms, got ${argv.tick}`);
   check(Number.isInteger(argv.expires) && argv.expires > 0, `--expires must be a positive integer (seconds)`);

@@ -22,8 +22,8 @@ export interface RunOptions {
   t1Ms: number;
   t2Ms: number;
   t4Ms: number;
-  /** UDP sockets in the pool / TCP connections (default: one per agent for TCP). */
-  sockets: number;
+  /** UDP sockets in the pool / TCP connections; UDP default by I/O mode (src/transport/index.ts). */
+  sockets?: number;
   bufferBytes?: number;
   unregister: boolean;
   classMap?: ClassMap;
@@ -70,12 +70,13 @@ export interface UnregisterSummary {
 }
 
 /**
- * Batched I/O's loop period when none is given: each wake-up costs ~35 us of CPU on a VM, so at low
- * rates several arrivals share one (about 8 per tick, 1..4 ms). The wait is measured as send lag and
- * is part of the corrected latency; `--tick 1` trades CPU for the finest schedule.
+ * Batched I/O's loop period when none is given: each wake-up costs 50-150 us of CPU on a VM (a 1 ms
+ * timer alone burns ~5% of a core there), so several arrivals share one: about 8 per tick, 2..4 ms
+ * (2 ms from 4000/s). The wait is measured as send lag and is part of the corrected latency;
+ * `--tick 1` trades CPU for the finest schedule.
  */
 export function autoTickMs(rate: number): number {
-  return Math.min(4, Math.max(1, Math.floor(8000 / rate)));
+  return Math.min(4, Math.max(2, Math.floor(8000 / rate)));
 }
 
 /**

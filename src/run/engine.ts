@@ -74,13 +74,14 @@ export class RunEngine extends EventEmitter implements AgentHost {
     const cpuStart = process.cpuUsage();
     const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
-    const slots = opts.target.protocol === 'udp' ? Math.min(opts.sockets, opts.identities.length) : opts.sockets;
-    this.transport = await createTransport(opts.target, { slots, bufferBytes: opts.bufferBytes, io: opts.io ?? autoIo(opts.rate), tls: opts.tls }, {
+    const requested = opts.target.protocol === 'udp' && opts.sockets !== undefined ? Math.min(opts.sockets, opts.identities.length) : opts.sockets;
+    this.transport = await createTransport(opts.target, { slots: requested, bufferBytes: opts.bufferBytes, io: opts.io ?? autoIo(opts.rate), tls: opts.tls }, {
       onMessage: (data, slot) => this.transactions.handleMessage(data, slot),
       onMessageAt: (data, slot, rxUs) => this.transactions.handleMessage(data, slot, rxUs),
       onSlotError: (slot, reason) => this.transactions.handleSlotError(slot, reason),
     });
     const transport = this.transport;
+    const slots = transport.slots;
     const batched = transport.batched === true;
     const metrics = this.metrics;
     this.transactions = new ClientTransactionLayer(this.transport, this.clock, { t1Ms: opts.t1Ms, t2Ms: opts.t2Ms, t4Ms: opts.t4Ms }, {

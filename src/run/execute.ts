@@ -47,7 +47,8 @@ export interface RunRequest {
   t1Ms: number;
   t2Ms: number;
   t4Ms: number;
-  sockets: number;
+  /** UDP sockets; default by I/O mode (1 batched, 4 node:dgram). */
+  sockets?: number;
   connections?: number;
   bufferBytes?: number;
   unregister: boolean;

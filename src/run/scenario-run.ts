@@ -49,7 +49,7 @@ export function prepareScenario(scenario: Scenario, overrides: ScenarioOverrides
     t1Ms: t.t1Ms ?? 500,
     t2Ms: t.t2Ms ?? 4000,
     t4Ms: t.t4Ms ?? 5000,
-    sockets: t.sockets ?? 4,
+    sockets: t.sockets,
     connections: t.connections,
     io: t.io,
     tickMs: t.tickMs,
