@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  DIGEST_ALGORITHMS, buildAuthorization, digestResponse, formatChallenge, formatNc, parseAuthorization, parseChallenge,
-  userhashOf, verifyAuthorization, type DigestAlgorithm,
+  DIGEST_ALGORITHMS, DigestSigner, buildAuthorization, digestResponse, formatChallenge, formatNc, parseAuthorization, parseChallenge,
+  userhashOf, verifyAuthorization, type DigestAlgorithm, type DigestChallenge,
 } from '../src/sip/digest.js';
 
 // RFC 7616 section 3.9.1 (the challenge and credentials as printed there).
@@ -205,5 +205,51 @@ describe('Authorization, client and server', () => {
     expect(verifyAuthorization({ ...base, cnonce: undefined }, 'p', 'REGISTER')).toBe(false);
     expect(verifyAuthorization({ ...base, nc: undefined }, 'p', 'REGISTER')).toBe(false);
     expect(verifyAuthorization({ ...base, qop: undefined, nc: undefined, cnonce: undefined }, 'p', 'REGISTER')).toBe(false);
+  });
+});
+
+describe('DigestSigner (one identity, values kept between requests)', () => {
+  it('equals a fresh computation after any sequence of challenges, methods, URIs and counts', () => {
+    const challenge = fc.record({
+      realm: fc.constantFrom('a.example', 'b.example'),
+      nonce: fc.constantFrom('n1', 'n2', 'n3'),
+      algorithm: fc.constantFrom(...DIGEST_ALGORITHMS),
+      qop: fc.constantFrom([], ['auth'], ['auth-int', 'auth']),
+      opaque: fc.option(fc.constantFrom('o1', 'o"2'), { nil: undefined }),
+      userhash: fc.option(fc.constant(true), { nil: undefined }),
+    });
+    const request = fc.record({
+      challenge,
+      method: fc.constantFrom('REGISTER', 'OPTIONS'),
+      uri: fc.constantFrom('sip:a.example', 'sip:agent0001@a.example'),
+      nc: fc.integer({ min: 1, max: 0xffffffff }),
+      cnonce: fc.stringMatching(/^[0-9a-f]{16}$/),
+    });
+    fc.assert(
+      fc.property(fc.array(request, { minLength: 1, maxLength: 12 }), (requests) => {
+        const signer = new DigestSigner('agent0001', 'secret0001');
+        // Equal challenges are one object, as an agent's cached challenge is between its requests.
+        const seen = new Map<string, DigestChallenge>();
+        for (const r of requests) {
+          const key = JSON.stringify(r.challenge);
+          const ch = seen.get(key) ?? { ...r.challenge, stale: false, proxy: false };
+          seen.set(key, ch);
+          if (ch.opaque === undefined) delete ch.opaque;
+          if (ch.userhash === undefined) delete ch.userhash;
+          const kept = signer.authorization(ch, r.method, r.uri, r.nc, r.cnonce);
+          const parsed = parseAuthorization(kept);
+          expect(parsed).not.toBeNull();
+          const qop = ch.qop.includes('auth') ? 'auth' : undefined;
+          const cnonce = qop || ch.algorithm.endsWith('-sess') ? r.cnonce : '';
+          expect(parsed!.response).toBe(reference(ch.algorithm, { username: 'agent0001', realm: ch.realm, password: 'secret0001', method: r.method, uri: r.uri, nonce: ch.nonce, cnonce, nc: formatNc(r.nc), qop }));
+          expect(parsed!.realm).toBe(ch.realm);
+          expect(parsed!.nonce).toBe(ch.nonce);
+          expect(parsed!.uri).toBe(r.uri);
+          expect(parsed!.opaque).toBe(ch.opaque);
+          expect(verifyAuthorization(parsed!, 'secret0001', r.method, 'agent0001')).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -6,7 +6,7 @@ import type { Clock } from '../shared/clock.js';
 import type { OutcomeClass, SipMethod } from '../shared/outcome.js';
 import type { Transport } from '../transport/transport.js';
 import { buildRequest } from './builder.js';
-import { buildAuthorization, parseChallenge, type DigestChallenge } from './digest.js';
+import { DigestSigner, parseChallenge, type DigestChallenge } from './digest.js';
 import { getHeader, getHeaderValues, getParam } from './headers.js';
 import type { SipMessage } from './message.js';
 import { newBranch, newCallId, newTag, randomHex } from './random.js';
@@ -64,6 +64,7 @@ export class Agent implements TransactionOwner {
   /** Last digest challenge: reused pre-emptively (nonce reuse) until the server asks again. */
   private challenge: DigestChallenge | null = null;
   private nonceCount = 0;
+  private readonly signer: DigestSigner;
 
   registered = false;
   /** Clock time (us) at which the binding should be refreshed; 0 when not registered. */
@@ -96,6 +97,7 @@ export class Agent implements TransactionOwner {
     private readonly refreshFraction = 0.8,
   ) {
     this.slot = index % host.transport.slots;
+    this.signer = new DigestSigner(identity.user, identity.password);
     const domain = hostForUri(identity.domain);
     this.aor = `sip:${identity.user}@${domain}`;
     this.registerUri = `sip:${domain}`;
@@ -149,7 +151,7 @@ export class Agent implements TransactionOwner {
       const nc = ++this.nonceCount;
       authorization = {
         proxy: challenge.proxy,
-        value: buildAuthorization(challenge, this.identity.user, this.identity.password, method, requestUri, nc, randomHex(8)),
+        value: this.signer.authorization(challenge, method, requestUri, nc, randomHex(8)),
       };
     }
     const data = buildRequest({

@@ -155,10 +155,26 @@ export function digestResponse(p: {
   qop?: 'auth';
 }): string {
   const alg = p.algorithm;
-  let ha1 = h(alg, `${p.username}:${p.realm}:${p.password}`);
-  if (alg.endsWith('-sess')) ha1 = h(alg, `${ha1}:${p.nonce}:${p.cnonce ?? ''}`);
-  const ha2 = h(alg, `${p.method}:${p.uri}`);
-  return p.qop ? h(alg, `${ha1}:${p.nonce}:${p.nc ?? ''}:${p.cnonce ?? ''}:${p.qop}:${ha2}`) : h(alg, `${ha1}:${p.nonce}:${ha2}`);
+  const ha1 = sessionHa1(alg, baseHa1(alg, p.username, p.realm, p.password), p.nonce, p.cnonce);
+  return requestDigest(alg, ha1, p.nonce, p.nc, p.cnonce, p.qop, ha2Of(alg, p.method, p.uri));
+}
+
+/** H(A1) before -sess: H(username ":" realm ":" password). */
+function baseHa1(alg: DigestAlgorithm, username: string, realm: string, password: string): string {
+  return h(alg, `${username}:${realm}:${password}`);
+}
+
+/** -sess folds the nonce and cnonce into H(A1); other algorithms use it as it is. */
+function sessionHa1(alg: DigestAlgorithm, ha1: string, nonce: string, cnonce: string | undefined): string {
+  return alg.endsWith('-sess') ? h(alg, `${ha1}:${nonce}:${cnonce ?? ''}`) : ha1;
+}
+
+function ha2Of(alg: DigestAlgorithm, method: string, uri: string): string {
+  return h(alg, `${method}:${uri}`);
+}
+
+function requestDigest(alg: DigestAlgorithm, ha1: string, nonce: string, nc: string | undefined, cnonce: string | undefined, qop: 'auth' | undefined, ha2: string): string {
+  return qop ? h(alg, `${ha1}:${nonce}:${nc ?? ''}:${cnonce ?? ''}:${qop}:${ha2}`) : h(alg, `${ha1}:${nonce}:${ha2}`);
 }
 
 /**
@@ -166,20 +182,63 @@ export function digestResponse(p: {
  * cnonce and nc), else the RFC 2069 form; cnonce also for -sess without qop; opaque echoed.
  */
 export function buildAuthorization(ch: DigestChallenge, username: string, password: string, method: string, uri: string, nc: number, cnonce: string): string {
-  const qop = ch.qop.includes('auth') ? 'auth' : undefined;
-  const ncText = formatNc(nc);
-  const sess = ch.algorithm.endsWith('-sess');
-  const response = digestResponse({
-    algorithm: ch.algorithm, username, realm: ch.realm, password, method, uri, nonce: ch.nonce,
-    cnonce: qop || sess ? cnonce : undefined, nc: ncText, qop,
-  });
-  const sentName = ch.userhash ? userhashOf(ch.algorithm, username, ch.realm) : username;
-  let out = `Digest username=${q(sentName)}, realm=${q(ch.realm)}, nonce=${q(ch.nonce)}, uri=${q(uri)}, response="${response}", algorithm=${ch.algorithm}`;
-  if (qop) out += `, cnonce=${q(cnonce)}, qop=auth, nc=${ncText}`;
-  else if (sess) out += `, cnonce=${q(cnonce)}`;
-  if (ch.opaque !== undefined) out += `, opaque=${q(ch.opaque)}`;
-  if (ch.userhash) out += ', userhash=true';
-  return out;
+  return new DigestSigner(username, password).authorization(ch, method, uri, nc, cnonce);
+}
+
+/**
+ * One identity's Authorization values. An agent re-authenticates every request with the same user,
+ * realm and URI (nonce reuse), so H(A1) (per realm and algorithm), H(A2) (per method and URI) and the
+ * header's fixed head (per challenge and URI) are kept: one hash per request instead of three. The
+ * values are exactly buildAuthorization's.
+ */
+export class DigestSigner {
+  private ha1Alg: DigestAlgorithm | '' = '';
+  private ha1Realm = '';
+  private ha1 = '';
+  private ha2Alg: DigestAlgorithm | '' = '';
+  private ha2Method = '';
+  private ha2Uri = '';
+  private ha2 = '';
+  private headFor: DigestChallenge | null = null;
+  private headUri = '';
+  private head = '';
+  private tail = '';
+
+  constructor(
+    readonly username: string,
+    private readonly password: string,
+  ) {}
+
+  authorization(ch: DigestChallenge, method: string, uri: string, nc: number, cnonce: string): string {
+    const alg = ch.algorithm;
+    const qop = ch.qop.includes('auth') ? 'auth' : undefined;
+    const sess = alg.endsWith('-sess');
+    const ncText = formatNc(nc);
+    if (this.ha1Alg !== alg || this.ha1Realm !== ch.realm) {
+      this.ha1 = baseHa1(alg, this.username, ch.realm, this.password);
+      this.ha1Alg = alg;
+      this.ha1Realm = ch.realm;
+    }
+    if (this.ha2Alg !== alg || this.ha2Method !== method || this.ha2Uri !== uri) {
+      this.ha2 = ha2Of(alg, method, uri);
+      this.ha2Alg = alg;
+      this.ha2Method = method;
+      this.ha2Uri = uri;
+    }
+    const sentCnonce = qop || sess ? cnonce : undefined;
+    const response = requestDigest(alg, sessionHa1(alg, this.ha1, ch.nonce, sentCnonce), ch.nonce, ncText, sentCnonce, qop, this.ha2);
+    if (this.headFor !== ch || this.headUri !== uri) {
+      const sentName = ch.userhash ? userhashOf(alg, this.username, ch.realm) : this.username;
+      this.head = `Digest username=${q(sentName)}, realm=${q(ch.realm)}, nonce=${q(ch.nonce)}, uri=${q(uri)}, response="`;
+      this.tail = `${ch.opaque !== undefined ? `, opaque=${q(ch.opaque)}` : ''}${ch.userhash ? ', userhash=true' : ''}`;
+      this.headFor = ch;
+      this.headUri = uri;
+    }
+    let out = `${this.head}${response}", algorithm=${alg}`;
+    if (qop) out += `, cnonce=${q(cnonce)}, qop=auth, nc=${ncText}`;
+    else if (sess) out += `, cnonce=${q(cnonce)}`;
+    return this.tail ? out + this.tail : out;
+  }
 }
 
 /** Server side: an Authorization value; null if not Digest, a required field is missing, or the algorithm is unknown. */
