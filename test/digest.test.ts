@@ -214,7 +214,7 @@ describe('DigestSigner (one identity, values kept between requests)', () => {
       realm: fc.constantFrom('a.example', 'b.example'),
       nonce: fc.constantFrom('n1', 'n2', 'n3'),
       algorithm: fc.constantFrom(...DIGEST_ALGORITHMS),
-      qop: fc.constantFrom([], ['auth'], ['auth-int', 'auth']),
+      qop: fc.constantFrom<string[]>([], ['auth'], ['auth-int', 'auth']),
       opaque: fc.option(fc.constantFrom('o1', 'o"2'), { nil: undefined }),
       userhash: fc.option(fc.constant(true), { nil: undefined }),
     });
@@ -232,7 +232,7 @@ describe('DigestSigner (one identity, values kept between requests)', () => {
         const seen = new Map<string, DigestChallenge>();
         for (const r of requests) {
           const key = JSON.stringify(r.challenge);
-          const ch = seen.get(key) ?? { ...r.challenge, stale: false, proxy: false };
+          const ch: DigestChallenge = seen.get(key) ?? { ...r.challenge, qop: [...r.challenge.qop], stale: false, proxy: false };
           seen.set(key, ch);
           if (ch.opaque === undefined) delete ch.opaque;
           if (ch.userhash === undefined) delete ch.userhash;

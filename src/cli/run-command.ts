@@ -51,7 +51,7 @@ export function addRunOptions<T>(y: Argv<T>) {
     .option('t1', { defaultDescription: '500', type: 'number', describe: 'RFC 3261 T1 in ms (Timer E starts here, Timer F = 64*T1)' })
     .option('t2', { defaultDescription: '4000', type: 'number', describe: 'RFC 3261 T2 in ms (Timer E cap)' })
     .option('t4', { defaultDescription: '5000', type: 'number', describe: 'RFC 3261 T4 in ms (Timer K)' })
-    .option('sockets', { defaultDescription: '1 with batched I/O, 4 with node:dgram', type: 'number', describe: 'UDP sockets shared by the agents' })
+    .option('sockets', { defaultDescription: 'auto (4 with node:dgram; batched: 1 per 8000/s, 1-4)', type: 'number', describe: 'UDP sockets shared by the agents' })
     .option('connections', { type: 'number', describe: 'TCP/TLS/WS/WSS connections (default: one per agent)' })
     .option('ca', { type: 'string', describe: 'tls/wss: PEM file of the certificate(s) to trust (e.g. the one `sipstorm serve` prints)' })
     .option('insecure', { type: 'boolean', describe: 'tls/wss: do not check the server certificate (self-signed lab servers)' })

@@ -75,7 +75,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
     const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
     const requested = opts.target.protocol === 'udp' && opts.sockets !== undefined ? Math.min(opts.sockets, opts.identities.length) : opts.sockets;
-    this.transport = await createTransport(opts.target, { slots: requested, bufferBytes: opts.bufferBytes, io: opts.io ?? autoIo(opts.rate), tls: opts.tls }, {
+    this.transport = await createTransport(opts.target, { slots: requested, rate: opts.rate, bufferBytes: opts.bufferBytes, io: opts.io ?? autoIo(opts.rate), tls: opts.tls }, {
       onMessage: (data, slot) => this.transactions.handleMessage(data, slot),
       onMessageAt: (data, slot, rxUs) => this.transactions.handleMessage(data, slot, rxUs),
       onSlotError: (slot, reason) => this.transactions.handleSlotError(slot, reason),

@@ -47,7 +47,7 @@ export interface RunRequest {
   t1Ms: number;
   t2Ms: number;
   t4Ms: number;
-  /** UDP sockets; default by I/O mode (1 batched, 4 node:dgram). */
+  /** UDP sockets; default by I/O mode and rate (src/transport/index.ts udpSocketsFor). */
   sockets?: number;
   connections?: number;
   bufferBytes?: number;

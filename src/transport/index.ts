@@ -9,12 +9,10 @@ import { createUdpBatchTransport } from './udp-batch.js';
 import { udpBatchUnavailableReason } from './native.js';
 
 export interface CreateTransportOptions {
-  /**
-   * UDP sockets in the pool, or TCP/TLS/WS/WSS connections. UDP default: 1 with batched I/O (one
-   * recvmmsg and one sendmmsg per tick; every extra socket adds two syscalls per tick, the dominant
-   * cost on a VM), 4 with node:dgram (spreads libuv's per-socket work).
-   */
+  /** UDP sockets in the pool, or TCP/TLS/WS/WSS connections. UDP default: see udpSocketsFor. */
   slots?: number;
+  /** Operations per second the run offers: sizes the default UDP pool. */
+  rate?: number;
   /** UDP SO_RCVBUF/SO_SNDBUF request (default 4 MiB). */
   bufferBytes?: number;
   connectTimeoutMs?: number;
@@ -24,8 +22,15 @@ export interface CreateTransportOptions {
   tls?: TlsClientOptions;
 }
 
-export const UDP_BATCH_SOCKETS = 1;
-export const UDP_DGRAM_SOCKETS = 4;
+/**
+ * Default UDP pool size. node:dgram: 4 (spreads libuv's per-socket work). Batched I/O: one socket per
+ * 8,000/s, 1 to 4: each socket costs a recvmmsg and a sendmmsg per tick, which at a few thousand/s
+ * is a large share of the CPU on a VM, while at 25,000/s one socket's receive buffer (capped by
+ * net.core.rmem_max) holds too little to ride out a GC pause.
+ */
+export function udpSocketsFor(io: 'batch' | 'dgram', rate = 0): number {
+  return io === 'dgram' ? 4 : Math.min(4, Math.max(1, Math.ceil(rate / 8000)));
+}
 
 export async function createTransport(target: TargetSpec, opts: CreateTransportOptions, events: TransportEvents): Promise<Transport> {
   switch (target.protocol) {
@@ -33,10 +38,10 @@ export async function createTransport(target: TargetSpec, opts: CreateTransportO
       // Batched native I/O when the addon built (it is optional: a failed build leaves node:dgram).
       if (opts.io !== 'dgram') {
         const unavailable = udpBatchUnavailableReason();
-        if (unavailable === undefined) return createUdpBatchTransport({ target, sockets: opts.slots ?? UDP_BATCH_SOCKETS, bufferBytes: opts.bufferBytes }, events);
+        if (unavailable === undefined) return createUdpBatchTransport({ target, sockets: opts.slots ?? udpSocketsFor('batch', opts.rate), bufferBytes: opts.bufferBytes }, events);
         if (opts.io === 'batch') throw new Error(`--io batch: the native UDP addon is not available (${unavailable}); run npm run build:native`);
       }
-      return createUdpTransport({ target, sockets: opts.slots ?? UDP_DGRAM_SOCKETS, bufferBytes: opts.bufferBytes }, events);
+      return createUdpTransport({ target, sockets: opts.slots ?? udpSocketsFor('dgram', opts.rate), bufferBytes: opts.bufferBytes }, events);
     }
     case 'tcp':
       return createTcpTransport({ target, connections: opts.slots ?? 1, connectTimeoutMs: opts.connectTimeoutMs }, events);
