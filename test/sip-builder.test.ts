@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseSipMessage } from '../src/sip/parser.js';
-import { buildRequest, buildResponse, type RequestParams } from '../src/sip/builder.js';
+import { RequestTemplate, buildRequest, buildResponse, type RequestParams } from '../src/sip/builder.js';
 import { getHeader, getHeaderValues, getParam, parseNameAddr } from '../src/sip/headers.js';
 import { newBranch, newCallId, newTag, randomHex } from '../src/sip/random.js';
 import type { SipMessage } from '../src/sip/message.js';
@@ -69,6 +69,25 @@ describe('buildRequest', () => {
         expect(m.body.length).toBe(0);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('a kept RequestTemplate builds every later request exactly as a fresh buildRequest does (property)', () => {
+    const variable = fc.record({
+      branch: token.map((t) => `z9hG4bK${t}`),
+      cseq: fc.integer({ min: 1, max: 2 ** 31 }),
+      expires: fc.option(fc.integer({ min: 0, max: 86400 }), { nil: undefined }),
+      authorization: fc.option(fc.record({ proxy: fc.boolean(), value: token.map((t) => `Digest username="${t}"`) }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(requestParams, fc.array(variable, { minLength: 1, maxLength: 6 }), (fixed, requests) => {
+        const template = new RequestTemplate(fixed);
+        for (const r of requests) {
+          const kept = template.build(r.branch, r.cseq, r.expires, r.authorization);
+          expect(kept.toString('utf8')).toBe(buildRequest({ ...fixed, ...r }).toString('utf8'));
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 

@@ -5,7 +5,7 @@
 import type { Clock } from '../shared/clock.js';
 import type { OutcomeClass, SipMethod } from '../shared/outcome.js';
 import type { Transport } from '../transport/transport.js';
-import { buildRequest } from './builder.js';
+import { RequestTemplate } from './builder.js';
 import { DigestSigner, parseChallenge, type DigestChallenge } from './digest.js';
 import { getHeader, getHeaderValues, getParam } from './headers.js';
 import type { SipMessage } from './message.js';
@@ -65,6 +65,9 @@ export class Agent implements TransactionOwner {
   private challenge: DigestChallenge | null = null;
   private nonceCount = 0;
   private readonly signer: DigestSigner;
+  /** Formatted fixed headers per method, for the local address they were made with. */
+  private registerTemplate: RequestTemplate | null = null;
+  private optionsTemplate: RequestTemplate | null = null;
 
   registered = false;
   /** Clock time (us) at which the binding should be refreshed; 0 when not registered. */
@@ -154,25 +157,32 @@ export class Agent implements TransactionOwner {
         value: this.signer.authorization(challenge, method, requestUri, nc, randomHex(8)),
       };
     }
-    const data = buildRequest({
-      method,
-      requestUri,
-      viaProtocol: transport.viaProtocol,
+    const template = this.templateFor(isOptions, local);
+    const data = template.build(branch, cseq, isOptions ? undefined : this.opExpires, authorization);
+    const tx = host.transactions.start(this, null, this.slot, method, branch, cseq, data);
+    if (this.opFirstSentUs < 0) this.opFirstSentUs = tx.sentUs;
+  }
+
+  /** The method's template, made again only when the local address changed (a stream reconnect). */
+  private templateFor(isOptions: boolean, local: { host: string; port: number }): RequestTemplate {
+    const kept = isOptions ? this.optionsTemplate : this.registerTemplate;
+    if (kept !== null && kept.fixed.viaHost === local.host && kept.fixed.viaPort === local.port) return kept;
+    const template = new RequestTemplate({
+      method: isOptions ? 'OPTIONS' : 'REGISTER',
+      requestUri: isOptions ? this.aor : this.registerUri,
+      viaProtocol: this.host.transport.viaProtocol,
       viaHost: local.host,
       viaPort: local.port,
-      branch,
       fromUri: this.aor,
       fromTag: this.fromTag,
       toUri: this.aor,
       callId: isOptions ? this.optionsCallId : this.registerCallId,
-      cseq,
       contactUri: isOptions ? undefined : this.contactUri(local.host, local.port),
-      expires: isOptions ? undefined : this.opExpires,
-      authorization,
-      userAgent: host.userAgent,
+      userAgent: this.host.userAgent,
     });
-    const tx = host.transactions.start(this, null, this.slot, method, branch, cseq, data);
-    if (this.opFirstSentUs < 0) this.opFirstSentUs = tx.sentUs;
+    if (isOptions) this.optionsTemplate = template;
+    else this.registerTemplate = template;
+    return template;
   }
 
   private contactUri(host: string, port: number): string {

@@ -1,5 +1,6 @@
 // Request and response builders. One string concatenation and one Buffer.from per message: the
-// send path runs at transaction rate, so no header maps or intermediate arrays here. Encoded as
+// send path runs at transaction rate, so no header maps or intermediate arrays here; an agent keeps a
+// RequestTemplate per method so its fixed headers are formatted once. Encoded as
 // UTF-8 (the parser decodes a non-ASCII head as UTF-8, and digest hashes UTF-8), so a display name
 // or user name outside ASCII survives a round trip.
 import type { SipMessage } from './message.js';
@@ -29,19 +30,43 @@ function bracketHost(host: string): string {
 }
 
 export function buildRequest(p: RequestParams): Buffer {
-  let s =
-    `${p.method} ${p.requestUri} SIP/2.0\r\n` +
-    `Via: SIP/2.0/${p.viaProtocol} ${bracketHost(p.viaHost)}${p.viaPort > 0 ? `:${p.viaPort}` : ''};branch=${p.branch};rport\r\n` +
-    `Max-Forwards: ${p.maxForwards ?? 70}\r\n` +
-    `From: <${p.fromUri}>;tag=${p.fromTag}\r\n` +
-    `To: <${p.toUri}>\r\n` +
-    `Call-ID: ${p.callId}\r\n` +
-    `CSeq: ${p.cseq} ${p.method}\r\n`;
-  if (p.contactUri !== undefined) s += `Contact: <${p.contactUri}>${p.expires !== undefined ? `;expires=${p.expires}` : ''}\r\n`;
-  if (p.expires !== undefined) s += `Expires: ${p.expires}\r\n`;
-  if (p.authorization) s += `${p.authorization.proxy ? 'Proxy-Authorization' : 'Authorization'}: ${p.authorization.value}\r\n`;
-  s += `User-Agent: ${p.userAgent}\r\nContent-Length: 0\r\n\r\n`;
-  return Buffer.from(s, 'utf8');
+  return new RequestTemplate(p).build(p.branch, p.cseq, p.expires, p.authorization);
+}
+
+/** What stays the same between one identity's requests of one method from one local address. */
+export type RequestFixed = Omit<RequestParams, 'branch' | 'cseq' | 'expires' | 'authorization'>;
+
+/**
+ * The request format, with the parts that never change between an agent's requests (request line,
+ * Via host, From, To, Call-ID, Contact URI, User-Agent) put together once: a request then costs a
+ * few concatenations instead of twenty. buildRequest goes through it, so there is one format.
+ */
+export class RequestTemplate {
+  private readonly head: string;
+  private readonly mid: string;
+  private readonly cseqTail: string;
+  private readonly contact: string | undefined;
+  private readonly tail: string;
+
+  constructor(readonly fixed: RequestFixed) {
+    const p = fixed;
+    this.head =
+      `${p.method} ${p.requestUri} SIP/2.0\r\n` +
+      `Via: SIP/2.0/${p.viaProtocol} ${bracketHost(p.viaHost)}${p.viaPort > 0 ? `:${p.viaPort}` : ''};branch=`;
+    this.mid = `;rport\r\nMax-Forwards: ${p.maxForwards ?? 70}\r\nFrom: <${p.fromUri}>;tag=${p.fromTag}\r\nTo: <${p.toUri}>\r\nCall-ID: ${p.callId}\r\nCSeq: `;
+    this.cseqTail = ` ${p.method}\r\n`;
+    this.contact = p.contactUri === undefined ? undefined : `Contact: <${p.contactUri}>`;
+    this.tail = `User-Agent: ${p.userAgent}\r\nContent-Length: 0\r\n\r\n`;
+  }
+
+  /** UTF-8 (the parser decodes a non-ASCII head as UTF-8, and digest hashes UTF-8). */
+  build(branch: string, cseq: number, expires?: number, authorization?: { proxy: boolean; value: string }): Buffer {
+    let s = this.head + branch + this.mid + cseq + this.cseqTail;
+    if (this.contact !== undefined) s += expires !== undefined ? `${this.contact};expires=${expires}\r\n` : `${this.contact}\r\n`;
+    if (expires !== undefined) s += `Expires: ${expires}\r\n`;
+    if (authorization) s += `${authorization.proxy ? 'Proxy-Authorization' : 'Authorization'}: ${authorization.value}\r\n`;
+    return Buffer.from(s + this.tail, 'utf8');
+  }
 }
 
 const DISPLAY_NAMES: Record<string, string> = {
