@@ -3,7 +3,9 @@
 // still be read, so the matching transaction fails as malformed instead of timing out.
 //
 // Speed: one latin1 decode (bytes == chars, so body offsets are byte offsets), then index arithmetic
-// with indexOf/charCodeAt; the only strings made are header names and values. A head holding
+// with indexOf/charCodeAt. Header values are recorded as spans of that text and become strings only
+// when somebody reads msg.headers (a 200 OK to OPTIONS never does): the hot fields (branch, CSeq,
+// Call-ID, Content-Length) are read from their spans directly. A head holding
 // non-ASCII bytes that are valid UTF-8 (display names, reason phrases) is decoded again as UTF-8 and
 // re-scanned (rare); invalid UTF-8 stays latin1 so no byte is lost.
 import { isAscii, isUtf8 } from 'node:buffer';
@@ -53,6 +55,77 @@ let lengthAt = -1;
 let headEnd = 0;
 let bodyStart = 0;
 let sawEmptyLine = false;
+// Headers of the last scan: canonical names and trimmed value spans [start, end) of the scanned text.
+let headerCount = 0;
+let names: string[] = [];
+let spans: number[] = [];
+// Folded continuation lines (rare): header index, start, end of each trimmed part, in order.
+let folds: number[] = [];
+
+/**
+ * A parsed message whose `headers` are made from the recorded spans on first read. Assigning
+ * `headers` replaces them, as on a plain object.
+ */
+class ParsedMessage implements SipMessage {
+  kind: 'request' | 'response' = 'response';
+  method = '';
+  requestUri = '';
+  status = 0;
+  reason = '';
+  viaBranch = '';
+  cseq = 0;
+  cseqMethod = '';
+  callId = '';
+  body: Buffer = EMPTY;
+  private list: SipHeader[] | null = null;
+  private text = '';
+  private names: string[] = [];
+  private spans: number[] = [];
+
+  get headers(): SipHeader[] {
+    if (this.list === null) {
+      const list: SipHeader[] = new Array(this.names.length);
+      for (let i = 0; i < list.length; i++) list[i] = { name: this.names[i], value: spanText(this.text, this.spans[2 * i], this.spans[2 * i + 1]) };
+      this.list = list;
+      this.text = '';
+    }
+    return this.list;
+  }
+
+  set headers(list: SipHeader[]) {
+    this.list = list;
+    this.text = '';
+  }
+
+  /** Keeps the last scan: spans over `text`, or (after folding) the joined headers themselves. */
+  adoptScan(text: string): void {
+    this.names = names.slice(0, headerCount);
+    if (folds.length === 0) {
+      this.text = text;
+      this.spans = spans.slice(0, 2 * headerCount);
+      this.list = null;
+      return;
+    }
+    const list: SipHeader[] = new Array(headerCount);
+    for (let i = 0; i < headerCount; i++) list[i] = { name: names[i], value: spanText(text, spans[2 * i], spans[2 * i + 1]) };
+    for (let f = 0; f < folds.length; f += 3) {
+      const part = spanText(text, folds[f + 1], folds[f + 2]);
+      const h = list[folds[f]];
+      if (part) h.value = h.value ? `${h.value} ${part}` : part;
+    }
+    this.list = list;
+    this.text = '';
+  }
+
+  /** Value of header i (the hot fields), without making the list when it is not made yet. */
+  valueAt(i: number): string {
+    return this.list !== null ? this.list[i].value : spanText(this.text, this.spans[2 * i], this.spans[2 * i + 1]);
+  }
+}
+
+function spanText(text: string, from: number, to: number): string {
+  return from === to ? '' : text.slice(from, to);
+}
 
 function parse(buf: Buffer): ParseResult {
   const length = buf.length;
@@ -69,27 +142,24 @@ function parse(buf: Buffer): ParseResult {
   }
   if (pos === length) return fail('empty', 'only line breaks');
 
-  const msg: SipMessage = {
-    kind: 'response', method: '', requestUri: '', status: 0, reason: '', headers: [],
-    viaBranch: '', cseq: 0, cseqMethod: '', callId: '', body: EMPTY,
-  };
+  const msg = new ParsedMessage();
   scanHead(text, pos, length, msg);
+  msg.adoptScan(text);
   // No empty line: a datagram cut short, unless it merely ends after a complete last header line.
   const cut = !sawEmptyLine && text.charCodeAt(length - 1) !== 10;
   if (!isAscii(buf) && !isAscii(buf.subarray(0, headEnd)) && isUtf8(buf.subarray(pos, headEnd))) {
     // Header values as proper strings (digest hashes UTF-8). Not UTF-8: latin1 keeps every byte.
     const byteBodyStart = bodyStart;
     const utf8 = buf.toString('utf8', pos, headEnd);
-    msg.headers = [];
     scanHead(utf8, 0, utf8.length, msg);
+    msg.adoptScan(utf8);
     bodyStart = byteBodyStart;
   }
 
-  const headers = msg.headers;
-  const viaValue = viaAt >= 0 ? headers[viaAt].value : '';
+  const viaValue = viaAt >= 0 ? msg.valueAt(viaAt) : '';
   const viaBranch = viaValue ? (getParam(viaValue, 'branch') ?? '') : '';
   msg.viaBranch = viaBranch;
-  const cseqText = cseqAt >= 0 ? headers[cseqAt].value : '';
+  const cseqText = cseqAt >= 0 ? msg.valueAt(cseqAt) : '';
   const cseq = cseqText ? parseCseq(cseqText) : -1;
   const cseqMethod = cseqText ? cseqMethodOf(cseqText) : '';
 
@@ -101,12 +171,12 @@ function parse(buf: Buffer): ParseResult {
   if (cseq < 0 || !cseqMethod) return fail('bad_cseq', 'CSeq is not "number METHOD"', viaBranch, cseqMethod);
   msg.cseq = cseq;
   msg.cseqMethod = cseqMethod;
-  msg.callId = callIdAt >= 0 ? headers[callIdAt].value : '';
+  msg.callId = callIdAt >= 0 ? msg.valueAt(callIdAt) : '';
   if (!msg.callId) return fail('missing_header', 'no Call-ID', viaBranch, cseqMethod);
 
   let contentLength = -1;
   if (lengthAt >= 0) {
-    contentLength = parseDigits(headers[lengthAt].value, 9);
+    contentLength = parseDigits(msg.valueAt(lengthAt), 9);
     if (contentLength < 0) return fail('bad_content_length', 'Content-Length is not a number', viaBranch, cseqMethod);
   }
   // Content-Length counts bytes. Without it (datagrams) the body is the rest of the datagram.
@@ -123,6 +193,8 @@ function scanHead(text: string, pos: number, limit: number, msg: SipMessage): vo
   viaAt = cseqAt = callIdAt = lengthAt = -1;
   headEnd = bodyStart = limit;
   sawEmptyLine = false;
+  headerCount = 0;
+  if (folds.length > 0) folds = [];
 
   let nl = text.indexOf('\n', pos);
   if (nl < 0) nl = limit;
@@ -130,8 +202,6 @@ function scanHead(text: string, pos: number, limit: number, msg: SipMessage): vo
   startLine(text, pos, end, msg);
   pos = nl + 1;
 
-  const headers = msg.headers;
-  let last: SipHeader | undefined;
   while (pos < limit) {
     nl = text.indexOf('\n', pos);
     if (nl < 0) nl = limit;
@@ -145,10 +215,13 @@ function scanHead(text: string, pos: number, limit: number, msg: SipMessage): vo
     const first = text.charCodeAt(pos);
     if (first === 32 || first === 9) {
       // Folded continuation (RFC 3261 7.3.1): joined to the previous value with a single space.
-      if (!last) badHeader ||= 'continuation line before any header';
+      if (headerCount === 0) badHeader ||= 'continuation line before any header';
       else {
-        const part = trimmed(text, pos, end);
-        if (part) last.value = last.value ? `${last.value} ${part}` : part;
+        let from = pos;
+        let to = end;
+        while (from < to && isWs(text.charCodeAt(from))) from++;
+        while (to > from && isWs(text.charCodeAt(to - 1))) to--;
+        folds.push(headerCount - 1, from, to);
       }
     } else {
       // Name: token characters, optional SP/HTAB, then the colon (one scan; no indexOf per line).
@@ -163,18 +236,25 @@ function scanHead(text: string, pos: number, limit: number, msg: SipMessage): vo
       else if (nameEnd === pos) badHeader ||= 'empty header name';
       else {
         const name = headerName(text, pos, nameEnd);
-        last = { name, value: trimmed(text, k + 1, end) };
+        let from = k + 1;
+        let to = end;
+        while (from < to && isWs(text.charCodeAt(from))) from++;
+        while (to > from && isWs(text.charCodeAt(to - 1))) to--;
         // Hot fields by position: read after the loop, once folding has completed the values.
+        const at = headerCount;
         if (name === 'via') {
-          if (viaAt < 0) viaAt = headers.length;
+          if (viaAt < 0) viaAt = at;
         } else if (name === 'cseq') {
-          if (cseqAt < 0) cseqAt = headers.length;
+          if (cseqAt < 0) cseqAt = at;
         } else if (name === 'call-id') {
-          if (callIdAt < 0) callIdAt = headers.length;
+          if (callIdAt < 0) callIdAt = at;
         } else if (name === 'content-length') {
-          if (lengthAt < 0) lengthAt = headers.length;
+          if (lengthAt < 0) lengthAt = at;
         }
-        headers.push(last);
+        names[at] = name;
+        spans[2 * at] = from;
+        spans[2 * at + 1] = to;
+        headerCount++;
       }
     }
     pos = nl + 1;
