@@ -1,5 +1,5 @@
 // RFC 3261 17.1.2 non-INVITE client transactions for many thousands of transactions per second:
-// one object per transaction, one Map keyed by branch, and a single timer-wheel entry per transaction
+// one object per transaction, one table keyed by branch (branch-table.ts), and a single timer-wheel entry per transaction
 // (whichever of Timer E / F is next) instead of a setTimeout each. No closures per transaction:
 // the owner gets callbacks on an interface and keeps its own data in `context`.
 //
@@ -7,12 +7,13 @@
 //   Timer E (unreliable only): T1, doubling up to T2 while Trying; T2 once in Proceeding.
 //   Timer F = 64*T1 in Trying/Proceeding -> timeout. Timer K = T4 (unreliable) / 0 (reliable).
 //
-// Completed transactions leave the Map at once: all Timer K has to do is absorb retransmitted finals,
+// Completed transactions leave the table at once: all Timer K has to do is absorb retransmitted finals,
 // and keeping 5 s worth of transaction objects (100k at 20k/s) alive cost ~2 us per transaction in GC
 // and Map upkeep (measured). A 30-bit hash of branch+method in a pair of rotating Sets (each entry
 // kept between T4 and 2*T4) recognises those finals instead; a hash collision can only make a
 // genuinely stray response count as absorbed.
 import { NO_TIMER, TimerWheel, type TimerHandle } from '../schedule/timer-wheel.js';
+import { BranchTable } from './branch-table.js';
 import type { Clock } from '../shared/clock.js';
 import type { Transport } from '../transport/transport.js';
 import type { SipMessage } from './message.js';
@@ -90,7 +91,7 @@ const EMPTY = Buffer.alloc(0);
 const WHEEL_TICK_US = 1000;
 
 export class ClientTransactionLayer {
-  private readonly byBranch = new Map<string, Tx>();
+  private readonly byBranch = new BranchTable<Tx>();
   private readonly wheel: TimerWheel<Tx>;
   private readonly reliable: boolean;
   private readonly t1Us: number;
@@ -159,7 +160,7 @@ export class ClientTransactionLayer {
       this.terminate(clash);
       clash.owner.onTransactionError(clash, 'branch reused', false);
     }
-    this.byBranch.set(branch, tx);
+    this.byBranch.set(tx);
     this.active++;
     if (slot >= this.activeBySlot.length) this.growSlots(slot);
     this.activeBySlot[slot]++;
@@ -235,7 +236,7 @@ export class ClientTransactionLayer {
     if (!(this.activeBySlot[slot] > 0)) return;
     this.eventUs = this.clock.nowUs();
     const failed: Tx[] = [];
-    for (const tx of this.byBranch.values()) if (tx.slot === slot) failed.push(tx); // the Map holds only waiting ones
+    for (const tx of this.byBranch.values()) if (tx.slot === slot) failed.push(tx); // the table holds only waiting ones
     for (const tx of failed) this.terminate(tx);
     for (const tx of failed) tx.owner.onTransactionError(tx, reason, false);
   }
@@ -313,7 +314,7 @@ export class ClientTransactionLayer {
   }
 
   private forget(tx: Tx): void {
-    if (this.byBranch.get(tx.branch) === tx) this.byBranch.delete(tx.branch);
+    this.byBranch.delete(tx);
   }
 }
 
