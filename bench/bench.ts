@@ -27,8 +27,9 @@ const FIXED_SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 // Rounds per fixed rate: this VM's CPU cost per wake-up and per syscall drifts by +-30% over minutes,
 // so one pair is not a measurement; the ratio is taken between medians.
 const REPS = Number(process.env.BENCH_REPS ?? 3);
-const KNEE_RATES = (process.env.BENCH_KNEE_RATES ?? '5000,10000,15000,20000,25000,30000,40000').split(',').map(Number);
+const KNEE_RATES = (process.env.BENCH_KNEE_RATES ?? '5000,10000,15000,20000,25000,30000,40000').split(',').map(Number).filter((r) => r > 0); // BENCH_KNEE_RATES=none skips the knee
 const KNEE_SECONDS = Number(process.env.BENCH_KNEE_SECONDS ?? 8);
+const METHODS = (process.env.BENCH_METHODS ?? 'OPTIONS,REGISTER').split(',') as Method[];
 
 type Method = 'OPTIONS' | 'REGISTER';
 type Generator = 'sipstorm' | 'sipp';
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
   try {
     console.log(`\n== fixed rates, ${FIXED_SECONDS} s each, ${REPS} rounds (responder: sipstorm serve, pinned to another core) ==`);
     console.log(header);
-    for (const method of ['OPTIONS', 'REGISTER'] as Method[]) {
+    for (const method of METHODS) {
       for (const rate of FIXED_RATES) {
         for (let round = 0; round < REPS; round++) {
           // Alternate who goes first: the VM's speed drifts over minutes, and pairs taken back to back
@@ -152,7 +153,7 @@ async function main(): Promise<void> {
       }
     }
     console.log(`\n== CPU per transaction, sipstorm / SIPp (target <= 0.70): medians of ${REPS} rounds, and each round's ratio ==`);
-    for (const method of ['OPTIONS', 'REGISTER'] as Method[]) {
+    for (const method of METHODS) {
       for (const rate of FIXED_RATES) {
         const of = (g: Generator) => samples.filter((s) => s.generator === g && s.method === method && s.offeredRate === rate && s.transactions > 0).slice(0, REPS);
         const a = of('sipstorm');
@@ -164,9 +165,11 @@ async function main(): Promise<void> {
         console.log(`${method.padEnd(9)} ${String(rate).padStart(6)}/s  sipstorm ${ma.toFixed(1)} us  sipp ${mb.toFixed(1)} us  ratio ${(ma / mb).toFixed(2)}  (rounds: ${rounds})`);
       }
     }
-    console.log(`\n== knee: highest offered rate with < 0.1% failures, ${KNEE_SECONDS} s steps (OPTIONS) ==`);
-    console.log(header);
-    for (const generator of generators) {
+    if (KNEE_RATES.length > 0) {
+      console.log(`\n== knee: highest offered rate with < 0.1% failures, ${KNEE_SECONDS} s steps (OPTIONS) ==`);
+      console.log(header);
+    }
+    for (const generator of KNEE_RATES.length > 0 ? generators : []) {
       let knee = 0;
       for (const rate of KNEE_RATES) {
         const sample = await measure(responder, generator, 'OPTIONS', rate, KNEE_SECONDS);

@@ -276,3 +276,34 @@ describe('spelling does not change the parse (property)', () => {
     );
   });
 });
+
+describe('header lookups on a parsed message', () => {
+  // Names in several spellings (compact, odd case), values with commas, folding and repeats.
+  const line = fc.tuple(
+    fc.constantFrom('Contact', 'm', 'CONTACT', 'Expires', 'Retry-After', 'WWW-Authenticate', 'Supported', 'k', 'X-Custom', 'Date'),
+    fc.constantFrom('<sip:a@h>;expires=60', '<sip:b@h>, <sip:c@h>;expires=5', 'Digest realm="a,b", nonce="1"', '30', '', 'path, gruu', 'x'),
+    fc.boolean(),
+  );
+  it('answers getHeader and getHeaderValues alike before and after msg.headers is read, and after it is replaced (property)', () => {
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 8 }), (lines) => {
+        const extra = lines.map(([name, value, folded]) => (folded ? `${name}: ${value}\r\n  ${value}` : `${name}: ${value}`)).join('\r\n');
+        const text = `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: x\r\nCSeq: 1 REGISTER\r\n${extra ? `${extra}\r\n` : ''}\r\n`;
+        const names = ['contact', 'expires', 'retry-after', 'www-authenticate', 'supported', 'x-custom', 'date', 'via', 'call-id', 'absent'];
+        const lazy = ok(text);
+        const before = names.map((n) => [getHeader(lazy, n), getHeaderValues(lazy, n)]);
+        // A plain object with the same headers goes through the generic loops.
+        const plain: SipMessage = { ...lazy, headers: lazy.headers };
+        const after = names.map((n) => [getHeader(lazy, n), getHeaderValues(lazy, n)]);
+        const generic = names.map((n) => [getHeader(plain, n), getHeaderValues(plain, n)]);
+        expect(before).toEqual(generic);
+        expect(after).toEqual(generic);
+        lazy.headers = [{ name: 'contact', value: '<sip:z@h>' }];
+        expect(getHeader(lazy, 'contact')).toBe('<sip:z@h>');
+        expect(getHeader(lazy, 'via')).toBeUndefined();
+        expect(getHeaderValues(lazy, 'm')).toEqual(['<sip:z@h>']);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -41,6 +41,7 @@ export function isListHeader(name: string): boolean {
 /** First value of a header, any case or compact form; for list headers the whole first line. */
 export function getHeader(msg: SipMessage, name: string): string | undefined {
   const wanted = canonicalHeaderName(name);
+  if (msg.firstNamed !== undefined) return msg.firstNamed(wanted);
   const headers = msg.headers;
   for (let i = 0; i < headers.length; i++) if (headers[i].name === wanted) return headers[i].value;
   return undefined;
@@ -50,6 +51,13 @@ export function getHeader(msg: SipMessage, name: string): string | undefined {
 export function getHeaderValues(msg: SipMessage, name: string): string[] {
   const wanted = canonicalHeaderName(name);
   const split = LIST_HEADERS.has(wanted);
+  if (msg.valuesNamed !== undefined) {
+    const values = msg.valuesNamed(wanted);
+    if (!split) return values;
+    const out: string[] = [];
+    for (const value of values) splitList(value, out);
+    return out;
+  }
   const out: string[] = [];
   for (const h of msg.headers) {
     if (h.name !== wanted) continue;

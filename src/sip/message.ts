@@ -28,6 +28,12 @@ export interface SipMessage {
   callId: string;
   /** Body bytes (Content-Length is in bytes, not characters). */
   body: Buffer;
+  /**
+   * Parsed messages answer header lookups (canonical names) without building `headers`; getHeader
+   * and getHeaderValues use these when present.
+   */
+  firstNamed?(name: string): string | undefined;
+  valuesNamed?(name: string): string[];
 }
 
 export type ParseErrorKind =

@@ -117,6 +117,29 @@ class ParsedMessage implements SipMessage {
     this.text = '';
   }
 
+  firstNamed(name: string): string | undefined {
+    const list = this.list;
+    if (list !== null) {
+      for (let i = 0; i < list.length; i++) if (list[i].name === name) return list[i].value;
+      return undefined;
+    }
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) if (names[i] === name) return spanText(this.text, this.spans[2 * i], this.spans[2 * i + 1]);
+    return undefined;
+  }
+
+  valuesNamed(name: string): string[] {
+    const out: string[] = [];
+    const list = this.list;
+    if (list !== null) {
+      for (let i = 0; i < list.length; i++) if (list[i].name === name) out.push(list[i].value);
+      return out;
+    }
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) if (names[i] === name) out.push(spanText(this.text, this.spans[2 * i], this.spans[2 * i + 1]));
+    return out;
+  }
+
   /** Value of header i (the hot fields), without making the list when it is not made yet. */
   valueAt(i: number): string {
     return this.list !== null ? this.list[i].value : spanText(this.text, this.spans[2 * i], this.spans[2 * i + 1]);
