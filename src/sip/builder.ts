@@ -5,6 +5,7 @@
 // or user name outside ASCII survives a round trip.
 import type { SipMessage } from './message.js';
 import { getParam, splitList } from './headers.js';
+import { flatten } from '../shared/flat-string.js';
 
 export interface RequestParams {
   method: 'REGISTER' | 'OPTIONS';
@@ -50,13 +51,14 @@ export class RequestTemplate {
 
   constructor(readonly fixed: RequestFixed) {
     const p = fixed;
-    this.head =
+    this.head = flatten(
       `${p.method} ${p.requestUri} SIP/2.0\r\n` +
-      `Via: SIP/2.0/${p.viaProtocol} ${bracketHost(p.viaHost)}${p.viaPort > 0 ? `:${p.viaPort}` : ''};branch=`;
-    this.mid = `;rport\r\nMax-Forwards: ${p.maxForwards ?? 70}\r\nFrom: <${p.fromUri}>;tag=${p.fromTag}\r\nTo: <${p.toUri}>\r\nCall-ID: ${p.callId}\r\nCSeq: `;
-    this.cseqTail = ` ${p.method}\r\n`;
-    this.contact = p.contactUri === undefined ? undefined : `Contact: <${p.contactUri}>`;
-    this.tail = `User-Agent: ${p.userAgent}\r\nContent-Length: 0\r\n\r\n`;
+        `Via: SIP/2.0/${p.viaProtocol} ${bracketHost(p.viaHost)}${p.viaPort > 0 ? `:${p.viaPort}` : ''};branch=`,
+    );
+    this.mid = flatten(`;rport\r\nMax-Forwards: ${p.maxForwards ?? 70}\r\nFrom: <${p.fromUri}>;tag=${p.fromTag}\r\nTo: <${p.toUri}>\r\nCall-ID: ${p.callId}\r\nCSeq: `);
+    this.cseqTail = flatten(` ${p.method}\r\n`);
+    this.contact = p.contactUri === undefined ? undefined : flatten(`Contact: <${p.contactUri}>`);
+    this.tail = flatten(`User-Agent: ${p.userAgent}\r\nContent-Length: 0\r\n\r\n`);
   }
 
   /** UTF-8 (the parser decodes a non-ASCII head as UTF-8, and digest hashes UTF-8). */

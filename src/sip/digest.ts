@@ -3,6 +3,7 @@
 // side (parse and verify). Parsers run on network input and never throw.
 import { hash, timingSafeEqual } from 'node:crypto';
 import { unquote } from './headers.js';
+import { flatten } from '../shared/flat-string.js';
 
 export type DigestAlgorithm = 'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess' | 'SHA-512-256' | 'SHA-512-256-sess';
 export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'MD5-sess', 'SHA-256', 'SHA-256-sess', 'SHA-512-256', 'SHA-512-256-sess'];
@@ -229,8 +230,8 @@ export class DigestSigner {
     const response = requestDigest(alg, sessionHa1(alg, this.ha1, ch.nonce, sentCnonce), ch.nonce, ncText, sentCnonce, qop, this.ha2);
     if (this.headFor !== ch || this.headUri !== uri) {
       const sentName = ch.userhash ? userhashOf(alg, this.username, ch.realm) : this.username;
-      this.head = `Digest username=${q(sentName)}, realm=${q(ch.realm)}, nonce=${q(ch.nonce)}, uri=${q(uri)}, response="`;
-      this.tail = `${ch.opaque !== undefined ? `, opaque=${q(ch.opaque)}` : ''}${ch.userhash ? ', userhash=true' : ''}`;
+      this.head = flatten(`Digest username=${q(sentName)}, realm=${q(ch.realm)}, nonce=${q(ch.nonce)}, uri=${q(uri)}, response="`);
+      this.tail = flatten(`${ch.opaque !== undefined ? `, opaque=${q(ch.opaque)}` : ''}${ch.userhash ? ', userhash=true' : ''}`);
       this.headFor = ch;
       this.headUri = uri;
     }
