@@ -6,6 +6,7 @@ import type { Clock } from '../shared/clock.js';
 import type { OutcomeClass, SipMethod } from '../shared/outcome.js';
 import type { Transport } from '../transport/transport.js';
 import { RequestTemplate } from './builder.js';
+import { flatten } from '../shared/flat-string.js';
 import { DigestSigner, parseChallenge, type DigestChallenge } from './digest.js';
 import { getHeader, getHeaderValues, getParam } from './headers.js';
 import type { SipMessage } from './message.js';
@@ -65,6 +66,8 @@ export class Agent implements TransactionOwner {
   private challenge: DigestChallenge | null = null;
   private nonceCount = 0;
   private readonly signer: DigestSigner;
+  /** `sip:USER@`: finds our binding among the Contacts of a REGISTER's 200. */
+  private readonly contactNeedle: string;
   /** Formatted fixed headers per method, for the local address they were made with. */
   private registerTemplate: RequestTemplate | null = null;
   private optionsTemplate: RequestTemplate | null = null;
@@ -101,6 +104,7 @@ export class Agent implements TransactionOwner {
   ) {
     this.slot = index % host.transport.slots;
     this.signer = new DigestSigner(identity.user, identity.password);
+    this.contactNeedle = flatten(`sip:${identity.user}@`);
     const domain = hostForUri(identity.domain);
     this.aor = `sip:${identity.user}@${domain}`;
     this.registerUri = `sip:${domain}`;
@@ -255,7 +259,7 @@ export class Agent implements TransactionOwner {
       this.grantedExpires = 0;
       return;
     }
-    const granted = grantedExpires(msg, this.identity.user) ?? this.opExpires;
+    const granted = grantedExpires(msg, this.contactNeedle) ?? this.opExpires;
     this.registered = granted > 0;
     this.grantedExpires = granted;
     const now = this.host.transactions.eventUs;
@@ -279,14 +283,23 @@ function pickChallenge(values: string[], proxy: boolean): DigestChallenge | null
 }
 
 /** The lifetime the registrar granted: our Contact's expires param, else the Expires header. */
-function grantedExpires(msg: SipMessage, user: string): number | undefined {
+function grantedExpires(msg: SipMessage, contactNeedle: string): number | undefined {
   for (const contact of getHeaderValues(msg, 'contact')) {
-    if (!contact.includes(`sip:${user}@`)) continue;
+    if (!contact.includes(contactNeedle)) continue;
     const value = getParam(contact, 'expires');
-    if (value !== undefined && /^\d+$/.test(value)) return Number(value);
+    if (value !== undefined && isDigits(value)) return Number(value);
   }
-  const header = getHeader(msg, 'expires');
-  return header !== undefined && /^\d+$/.test(header.trim()) ? Number(header.trim()) : undefined;
+  const header = getHeader(msg, 'expires')?.trim();
+  return header !== undefined && isDigits(header) ? Number(header) : undefined;
+}
+
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** Retry-After delta-seconds (RFC 3261 20.33: digits, then an optional comment and params); -1 when absent. */
