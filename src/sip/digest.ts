@@ -244,7 +244,7 @@ export class DigestSigner {
     this.sess = alg.endsWith('-sess');
     this.ha2 = ha2Of(alg, method, uri);
     this.hashHead = flatten(`${this.ha1}:${ch.nonce}:`);
-    this.hashTail = flatten(`:${this.qop}:${this.ha2}`);
+    this.hashTail = this.qop ? flatten(`:${this.qop}:${this.ha2}`) : '';
     const sentName = ch.userhash ? userhashOf(alg, this.username, ch.realm) : this.username;
     this.head = flatten(`Digest username=${q(sentName)}, realm=${q(ch.realm)}, nonce=${q(ch.nonce)}, uri=${q(uri)}, response="`);
     this.middle = flatten(`", algorithm=${alg}`);

@@ -57,10 +57,10 @@ let bodyStart = 0;
 let sawEmptyLine = false;
 // Headers of the last scan: canonical names and trimmed value spans [start, end) of the scanned text.
 let headerCount = 0;
-let names: string[] = [];
-let spans: number[] = [];
+let scanNames: string[] = [];
+let scanSpans: number[] = [];
 // Folded continuation lines (rare): header index, start, end of each trimmed part, in order.
-let folds: number[] = [];
+let scanFolds: number[] = [];
 
 /**
  * A parsed message whose `headers` are made from the recorded spans on first read. Assigning
@@ -85,7 +85,7 @@ class ParsedMessage implements SipMessage {
   get headers(): SipHeader[] {
     if (this.list === null) {
       const list: SipHeader[] = new Array(this.names.length);
-      for (let i = 0; i < list.length; i++) list[i] = { name: this.names[i], value: spanText(this.text, this.spans[2 * i], this.spans[2 * i + 1]) };
+      for (let i = 0; i < list.length; i++) list[i] = { name: this.names[i], value: this.valueAt(i) };
       this.list = list;
       this.text = '';
     }
@@ -97,52 +97,41 @@ class ParsedMessage implements SipMessage {
     this.text = '';
   }
 
-  /** Keeps the last scan: spans over `text`, or (after folding) the joined headers themselves. */
+  /** Keeps the last scan as spans over `text`; folded lines (rare) are joined into the list at once. */
   adoptScan(text: string): void {
-    this.names = names.slice(0, headerCount);
-    if (folds.length === 0) {
-      this.text = text;
-      this.spans = spans.slice(0, 2 * headerCount);
-      this.list = null;
-      return;
-    }
-    const list: SipHeader[] = new Array(headerCount);
-    for (let i = 0; i < headerCount; i++) list[i] = { name: names[i], value: spanText(text, spans[2 * i], spans[2 * i + 1]) };
-    for (let f = 0; f < folds.length; f += 3) {
-      const part = spanText(text, folds[f + 1], folds[f + 2]);
-      const h = list[folds[f]];
+    this.names = scanNames.slice(0, headerCount);
+    this.spans = scanSpans.slice(0, 2 * headerCount);
+    this.text = text;
+    this.list = null;
+    if (scanFolds.length === 0) return;
+    const list = this.headers;
+    for (let f = 0; f < scanFolds.length; f += 3) {
+      const part = spanText(text, scanFolds[f + 1], scanFolds[f + 2]);
+      const h = list[scanFolds[f]];
       if (part) h.value = h.value ? `${h.value} ${part}` : part;
     }
-    this.list = list;
-    this.text = '';
   }
 
   firstNamed(name: string): string | undefined {
-    const list = this.list;
-    if (list !== null) {
-      for (let i = 0; i < list.length; i++) if (list[i].name === name) return list[i].value;
-      return undefined;
-    }
-    const names = this.names;
-    for (let i = 0; i < names.length; i++) if (names[i] === name) return spanText(this.text, this.spans[2 * i], this.spans[2 * i + 1]);
+    const count = this.list !== null ? this.list.length : this.names.length;
+    for (let i = 0; i < count; i++) if (this.nameAt(i) === name) return this.valueAt(i);
     return undefined;
   }
 
   valuesNamed(name: string): string[] {
     const out: string[] = [];
-    const list = this.list;
-    if (list !== null) {
-      for (let i = 0; i < list.length; i++) if (list[i].name === name) out.push(list[i].value);
-      return out;
-    }
-    const names = this.names;
-    for (let i = 0; i < names.length; i++) if (names[i] === name) out.push(spanText(this.text, this.spans[2 * i], this.spans[2 * i + 1]));
+    const count = this.list !== null ? this.list.length : this.names.length;
+    for (let i = 0; i < count; i++) if (this.nameAt(i) === name) out.push(this.valueAt(i));
     return out;
   }
 
   /** Value of header i (the hot fields), without making the list when it is not made yet. */
   valueAt(i: number): string {
     return this.list !== null ? this.list[i].value : spanText(this.text, this.spans[2 * i], this.spans[2 * i + 1]);
+  }
+
+  private nameAt(i: number): string {
+    return this.list !== null ? this.list[i].name : this.names[i];
   }
 }
 
@@ -217,7 +206,7 @@ function scanHead(text: string, pos: number, limit: number, msg: SipMessage): vo
   headEnd = bodyStart = limit;
   sawEmptyLine = false;
   headerCount = 0;
-  if (folds.length > 0) folds = [];
+  if (scanFolds.length > 0) scanFolds = [];
 
   let nl = text.indexOf('\n', pos);
   if (nl < 0) nl = limit;
@@ -244,7 +233,7 @@ function scanHead(text: string, pos: number, limit: number, msg: SipMessage): vo
         let to = end;
         while (from < to && isWs(text.charCodeAt(from))) from++;
         while (to > from && isWs(text.charCodeAt(to - 1))) to--;
-        folds.push(headerCount - 1, from, to);
+        scanFolds.push(headerCount - 1, from, to);
       }
     } else {
       // Name: token characters, optional SP/HTAB, then the colon (one scan; no indexOf per line).
@@ -274,9 +263,9 @@ function scanHead(text: string, pos: number, limit: number, msg: SipMessage): vo
         } else if (name === 'content-length') {
           if (lengthAt < 0) lengthAt = at;
         }
-        names[at] = name;
-        spans[2 * at] = from;
-        spans[2 * at + 1] = to;
+        scanNames[at] = name;
+        scanSpans[2 * at] = from;
+        scanSpans[2 * at + 1] = to;
         headerCount++;
       }
     }
