@@ -36,6 +36,8 @@
 // Messages per syscall. The kernel caps vlen at UIO_MAXIOV (1024); 256 keeps the scratch small.
 #define CHUNK 256
 #define CMSG_BYTES CMSG_SPACE(sizeof(struct timespec))
+// Bytes per peer address in the optional `names` arrays (raw struct sockaddr_in / sockaddr_in6).
+#define NAME_BYTES 32
 
 typedef struct watch_s {
   uv_poll_t poll;
@@ -216,12 +218,20 @@ static void* typed_data(napi_env env, napi_value v, napi_typedarray_type want, s
   return data;
 }
 
-// sendBatch(fd, data, offsets, lengths, count) -> sent | -errno. Stops at the first EAGAIN (returns
-// what went). A hard error after some messages went returns the count; the next call sees the error.
+// sendBatch(fd, data, offsets, lengths, count[, names]) -> sent | -errno. Stops at the first EAGAIN
+// (returns what went). A hard error after some messages went returns the count; the next call sees the
+// error. With `names` (an unconnected server socket), message i goes to the raw sockaddr at
+// names[i * NAME_BYTES], as recvBatch wrote it.
 static napi_value js_send_batch(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
+  napi_value argv[6];
   instance_t* inst;
-  if (!get_args(env, info, 5, argv, &inst)) return NULL;
+  size_t argc = 6;
+  void* data = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc < 5) {
+    napi_throw_type_error(env, NULL, "udp_batch: missing arguments");
+    return NULL;
+  }
+  inst = (instance_t*)data;
   int32_t fd, count;
   void* buf;
   size_t blen, olen, llen;
@@ -232,6 +242,15 @@ static napi_value js_send_batch(napi_env env, napi_callback_info info) {
       (size_t)count > olen || (size_t)count > llen) {
     napi_throw_type_error(env, NULL, "udp_batch sendBatch: bad arguments");
     return NULL;
+  }
+  uint8_t* names = NULL;
+  if (argc >= 6) {
+    size_t nlen;
+    names = typed_data(env, argv[5], napi_uint8_array, &nlen);
+    if (!names || nlen < (size_t)count * NAME_BYTES) {
+      napi_throw_type_error(env, NULL, "udp_batch sendBatch: names must be a Uint8Array of count * 32 bytes");
+      return NULL;
+    }
   }
   int done = 0;
   while (done < count) {
@@ -247,6 +266,13 @@ static napi_value js_send_batch(napi_env env, napi_callback_info info) {
       memset(&inst->msgs[i].msg_hdr, 0, sizeof(struct msghdr));
       inst->msgs[i].msg_hdr.msg_iov = &inst->iov[i];
       inst->msgs[i].msg_hdr.msg_iovlen = 1;
+      if (names) {
+        uint8_t* name = names + (size_t)(done + i) * NAME_BYTES;
+        sa_family_t fam;
+        memcpy(&fam, name, sizeof fam);
+        inst->msgs[i].msg_hdr.msg_name = name;
+        inst->msgs[i].msg_hdr.msg_namelen = fam == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+      }
     }
     int r;
     do r = sendmmsg(fd, inst->msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -263,13 +289,20 @@ static napi_value js_send_batch(napi_env env, napi_callback_info info) {
 
 static inline int64_t ts_ns(const struct timespec* t) { return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec; }
 
-// recvBatch(fd, arena, slotBytes, maxMessages, lengths, rxUs: Float64Array) -> count | -errno.
+// recvBatch(fd, arena, slotBytes, maxMessages, lengths, rxUs: Float64Array[, names]) -> count | -errno.
 // Message i lands at arena[i*slotBytes]; lengths[i] is its real size (larger than slotBytes when it was
-// truncated: MSG_TRUNC asks the kernel for the real length); rxUs[i] its CLOCK_MONOTONIC receive time.
+// truncated: MSG_TRUNC asks the kernel for the real length); rxUs[i] its CLOCK_MONOTONIC receive time;
+// with `names`, its sender's raw sockaddr at names[i * NAME_BYTES] (what sendBatch takes back).
 static napi_value js_recv_batch(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
+  napi_value argv[7];
   instance_t* inst;
-  if (!get_args(env, info, 6, argv, &inst)) return NULL;
+  size_t argc = 7;
+  void* idata = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &idata) != napi_ok || argc < 6) {
+    napi_throw_type_error(env, NULL, "udp_batch: missing arguments");
+    return NULL;
+  }
+  inst = (instance_t*)idata;
   int32_t fd, slot, max;
   void* arena;
   size_t alen, llen, tlen;
@@ -280,6 +313,15 @@ static napi_value js_recv_batch(napi_env env, napi_callback_info info) {
       (size_t)max > llen || (size_t)max > tlen || (uint64_t)slot * (uint64_t)max > alen) {
     napi_throw_type_error(env, NULL, "udp_batch recvBatch: bad arguments");
     return NULL;
+  }
+  uint8_t* names = NULL;
+  if (argc >= 7) {
+    size_t nlen;
+    names = typed_data(env, argv[6], napi_uint8_array, &nlen);
+    if (!names || nlen < (size_t)max * NAME_BYTES) {
+      napi_throw_type_error(env, NULL, "udp_batch recvBatch: names must be a Uint8Array of maxMessages * 32 bytes");
+      return NULL;
+    }
   }
   struct timespec r1, m, r2;
   clock_gettime(CLOCK_REALTIME, &r1);
@@ -295,8 +337,8 @@ static napi_value js_recv_batch(napi_env env, napi_callback_info info) {
       inst->iov[i].iov_base = (char*)arena + (size_t)(got + i) * slot;
       inst->iov[i].iov_len = slot;
       struct msghdr* h = &inst->msgs[i].msg_hdr;
-      h->msg_name = NULL;
-      h->msg_namelen = 0;
+      h->msg_name = names ? names + (size_t)(got + i) * NAME_BYTES : NULL;
+      h->msg_namelen = names ? NAME_BYTES : 0;
       h->msg_iov = &inst->iov[i];
       h->msg_iovlen = 1;
       h->msg_control = inst->ctrl[i].buf;
@@ -329,6 +371,33 @@ static napi_value js_recv_batch(napi_env env, napi_callback_info info) {
     if (r < n) break;  // the socket is empty
   }
   return make_int(env, got);
+}
+
+// sendTo(fd, data, host, port) -> bytes | -errno: one datagram to an address given as text (the slow
+// path of a server: a response held back for a delay).
+static napi_value js_send_to(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!get_args(env, info, 4, argv, NULL)) return NULL;
+  int32_t fd, port;
+  void* buf;
+  size_t blen, hlen;
+  char host[64];
+  if (!get_i32(env, argv[0], &fd) || !get_i32(env, argv[3], &port)) return NULL;
+  if (napi_get_buffer_info(env, argv[1], &buf, &blen) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[2], host, sizeof host, &hlen) != napi_ok) {
+    napi_throw_type_error(env, NULL, "udp_batch sendTo: bad arguments");
+    return NULL;
+  }
+  int domain = 0;
+  socklen_t dlen = sizeof domain;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) != 0) return make_int(env, -errno);
+  struct sockaddr_storage ss;
+  socklen_t slen = make_addr(domain == AF_INET6 ? 6 : 4, host, port, &ss);
+  if (!slen) return make_int(env, -EINVAL);
+  ssize_t r;
+  do r = sendto(fd, buf, blen, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr*)&ss, slen);
+  while (r < 0 && errno == EINTR);
+  return make_int(env, r < 0 ? -errno : r);
 }
 
 // nowUs() -> CLOCK_MONOTONIC in microseconds (fractional), for JS to align its own time base.
@@ -480,6 +549,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"connect", NULL, js_connect, NULL, NULL, NULL, napi_enumerable, inst},
       {"sendBatch", NULL, js_send_batch, NULL, NULL, NULL, napi_enumerable, inst},
       {"recvBatch", NULL, js_recv_batch, NULL, NULL, NULL, napi_enumerable, inst},
+      {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, inst},
       {"nowUs", NULL, js_now_us, NULL, NULL, NULL, napi_enumerable, inst},
       {"watch", NULL, js_watch, NULL, NULL, NULL, napi_enumerable, inst},
       {"unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_enumerable, inst},

@@ -41,6 +41,20 @@ describe('sipstorm serve --max-concurrent-challenges / --challenge-timeout / --a
     expect(counters.byReason).toEqual({ [WHITELIST]: 1, [CONCURRENT]: 1, '401 Unauthorized': 2 });
   });
 
+  it('--io picks the UDP listener (batched by default), and both answer', async () => {
+    for (const [args, via] of [[[], 'recvmmsg/sendmmsg'], [['--io', 'dgram'], 'node:dgram']] as const) {
+      const serve = await startServe(['--users', '2', '--no-auth', ...args]);
+      try {
+        expect(serve.line).toContain(`(2 users, UDP via ${via})`);
+        const [agent] = await openAgents({ host: '127.0.0.1', port: serve.port }, 1);
+        opened.push(agent);
+        expect((await agent.request()).status).toBe(200);
+      } finally {
+        await serve.stop();
+      }
+    }
+  });
+
   it('bad values are usage errors (exit 2) naming the flag', async () => {
     const cases: [string[], RegExp][] = [
       [['--allowlist', '10.0.0.0/40'], /--allowlist: "10\.0\.0\.0\/40": prefix length must be 0\.\.32/],
@@ -48,6 +62,7 @@ describe('sipstorm serve --max-concurrent-challenges / --challenge-timeout / --a
       [['--allowlist', ','], /--allowlist: expected addresses/],
       [['--max-concurrent-challenges', '1.5'], /--max-concurrent-challenges must be an integer >= 0/],
       [['--challenge-timeout', '0ms'], /--challenge-timeout must be longer than 0/],
+      [['--io', 'epoll'], /Argument: io, Given: "epoll", Choices: "batch", "dgram"/],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(['serve', '--port', '0', ...args], { timeoutMs: 20_000 })));
     results.forEach((r, i) => {

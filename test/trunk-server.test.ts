@@ -11,8 +11,11 @@ import type { SipMessage } from '../src/sip/message.js';
 import { parseSipMessage } from '../src/sip/parser.js';
 import { StreamFramer } from '../src/transport/framing.js';
 import { startControlApi } from '../src/trunk/control-api.js';
-import { EmbeddedTrunk } from '../src/trunk/server.js';
-import type { TrunkOptions } from '../src/trunk/config.js';
+import { EmbeddedTrunk, type TrunkStartOptions } from '../src/trunk/server.js';
+import type { UdpIo } from '../src/trunk/udp-listener.js';
+
+// Every UDP test runs against both listeners: batched (native recvmmsg/sendmmsg) and node:dgram.
+let udpIo: UdpIo = 'batch';
 
 let branchNo = 0;
 
@@ -90,9 +93,10 @@ function challengeOf(res: SipMessage): DigestChallenge {
   return parseChallenge(getHeader(res, 'www-authenticate')!, false)!;
 }
 
-async function withTrunk(opts: Partial<TrunkOptions>, fn: (trunk: EmbeddedTrunk, client: RawUdp, clock: FakeClock) => Promise<void>): Promise<void> {
+async function withTrunk(opts: Partial<TrunkStartOptions>, fn: (trunk: EmbeddedTrunk, client: RawUdp, clock: FakeClock) => Promise<void>): Promise<void> {
   const clock = new FakeClock(5_000_000);
-  const trunk = await EmbeddedTrunk.start({ port: 0, users: 20, clock, ...opts });
+  const trunk = await EmbeddedTrunk.start({ port: 0, users: 20, clock, udpIo, ...opts });
+  expect(trunk.udpIo).toBe(udpIo);
   const client = await new RawUdp(trunk).bind();
   try {
     await fn(trunk, client, clock);
@@ -102,7 +106,11 @@ async function withTrunk(opts: Partial<TrunkOptions>, fn: (trunk: EmbeddedTrunk,
   }
 }
 
-describe('embedded trunk over UDP', () => {
+describe.each(['batch', 'dgram'] as const)('embedded trunk over UDP (%s)', (io) => {
+  beforeAll(() => {
+    udpIo = io;
+  });
+
   it('challenges and accepts the digest for every algorithm; unregister removes the binding', async () => {
     await withTrunk({}, async (trunk, client) => {
       for (const algorithm of DIGEST_ALGORITHMS) {
@@ -252,8 +260,45 @@ describe('embedded trunk over UDP', () => {
     });
   });
 
+  it('a burst from several clients: every request answered once, to the socket that sent it', async () => {
+    await withTrunk({ auth: false }, async (trunk) => {
+      const clients = await Promise.all([0, 1, 2].map(() => new RawUdp(trunk).bind()));
+      try {
+        const answers = await Promise.all(
+          clients.flatMap((client, c) =>
+            Array.from({ length: 150 }, (_, i) => {
+              const { data, branch } = client.build({ method: 'OPTIONS', user: `agent${String(c * 5 + (i % 5)).padStart(4, '0')}` });
+              const answer = client.answerTo(branch, 5000);
+              client.send(data);
+              return answer;
+            }),
+          ),
+        );
+        expect(answers.filter((m) => m.status === 200)).toHaveLength(450);
+        // Each client saw exactly its own 150 answers (a wrong address would land on another socket).
+        expect(clients.map((c) => c.received.length)).toEqual([150, 150, 150]);
+        expect(trunk.counters().received).toEqual({ OPTIONS: 450 });
+      } finally {
+        for (const c of clients) c.close();
+      }
+    });
+  });
+
+  it('a 40 KB request is read whole and answered', async () => {
+    await withTrunk({ auth: false }, async (trunk, client) => {
+      const { data, branch } = client.build({ method: 'OPTIONS' });
+      const body = 'x'.repeat(40_000);
+      const text = data.toString('latin1').replace('Content-Length: 0\r\n', `Content-Type: text/plain\r\nContent-Length: ${body.length}\r\n`) + body;
+      expect(text).toContain('Content-Length: 40000\r\n');
+      const answer = client.answerTo(branch);
+      client.send(Buffer.from(text, 'latin1'));
+      expect((await answer).status).toBe(200);
+      expect(trunk.counters().malformed).toBe(0);
+    });
+  });
+
   it('IPv6: answers on ::1', async () => {
-    const trunk = await EmbeddedTrunk.start({ host: '::1', port: 0, users: 2, auth: false });
+    const trunk = await EmbeddedTrunk.start({ host: '::1', port: 0, users: 2, auth: false, udpIo });
     const client = await new RawUdp(trunk, 'udp6').bind('::1');
     try {
       const res = await client.request({ method: 'OPTIONS', user: 'agent0000' });

@@ -8,6 +8,7 @@ import { allowlistEntryError } from '../trunk/allowlist.js';
 import { parseDurationMs, parseLimit, UsageError } from './units.js';
 import { EXIT_OK } from './output.js';
 
+const UDP_IO_NAMES = { batch: 'recvmmsg/sendmmsg', dgram: 'node:dgram' } as const;
 const ALGORITHMS = ['MD5', 'MD5-sess', 'SHA-256', 'SHA-256-sess', 'SHA-512-256', 'SHA-512-256-sess'] as const;
 
 export function serveCommand(setExit: (code: number) => void): CommandModule {
@@ -39,6 +40,7 @@ export function serveCommand(setExit: (code: number) => void): CommandModule {
         .option('max-concurrent-challenges', { type: 'number', describe: 'Digest handshakes outstanding at once; over it 403 "Forbidden (concurrent auth limit)"' })
         .option('challenge-timeout', { type: 'string', default: '4s', describe: 'An unanswered challenge stops counting after this long' })
         .option('allowlist', { type: 'string', describe: 'Comma list of source addresses/CIDRs let in; others get 403 "IP whitelist"' })
+        .option('io', { type: 'string', choices: ['batch', 'dgram'], describe: 'UDP I/O: batch (native recvmmsg/sendmmsg; the default when the addon is built) or dgram (node:dgram)' })
         .option('control-port', { type: 'number', describe: 'HTTP control API on loopback (GET/POST /config, GET /counters, POST /reset)' })
         .option('max-duration', { type: 'string', describe: 'Stop by itself after this long (default: until Ctrl-C)' }),
     handler: async (argv) => {
@@ -47,7 +49,7 @@ export function serveCommand(setExit: (code: number) => void): CommandModule {
       const control = argv['control-port'] !== undefined ? await startControlApi(trunk, argv['control-port'] as number) : undefined;
       process.stdout.write(
         `sipstorm trunk listening on ${describeListeners(trunk)}` +
-          `${control ? `, control API http://127.0.0.1:${control.port}` : ''} (${options.users} users)\n`,
+          `${control ? `, control API http://127.0.0.1:${control.port}` : ''} (${options.users} users${trunk.udpIo ? `, UDP via ${UDP_IO_NAMES[trunk.udpIo]}` : ''})\n`,
       );
       const maxMs = argv['max-duration'] ? parseDurationMs(argv['max-duration'] as string, '--max-duration') : 0;
       await new Promise<void>((resolve) => {
@@ -79,6 +81,7 @@ export function toTrunkOptions(argv: Record<string, unknown>): TrunkStartOptions
     algorithm: argv.algorithm as TrunkOptions['algorithm'],
     nonceTtlMs: parseDurationMs(argv['nonce-ttl'] as string, '--nonce-ttl'),
     minExpires: argv['min-expires'] as number,
+    udpIo: argv.io as TrunkStartOptions['udpIo'],
   };
   if (argv['aor-limit']) {
     const limit = parseLimit(argv['aor-limit'] as string, '--aor-limit');

@@ -18,14 +18,20 @@ export interface UdpBatchSocket {
 export interface UdpBatchAddon {
   open(family: 4 | 6, localHost: string, localPort: number, rcvbufBytes: number, sndbufBytes: number): UdpBatchSocket;
   connect(fd: number, host: string, port: number): void;
-  /** sendmmsg of messages data[offsets[i], +lengths[i]) for i < count: how many went, or -errno. */
-  sendBatch(fd: number, data: Buffer, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
+  /**
+   * sendmmsg of messages data[offsets[i], +lengths[i]) for i < count: how many went, or -errno. With
+   * `names` (an unconnected socket), message i goes to the raw sockaddr at names[i * NAME_BYTES].
+   */
+  sendBatch(fd: number, data: Buffer, offsets: Uint32Array, lengths: Uint32Array, count: number, names?: Uint8Array): number;
   /**
    * Non-blocking recvmmsg: message i lands at arena[i * slotBytes], its real length in lengths[i]
    * (> slotBytes when truncated), its kernel receive time in rxUs[i] as CLOCK_MONOTONIC microseconds.
+   * With `names`, the sender's raw sockaddr lands at names[i * NAME_BYTES] (see sockaddr.ts).
    * Returns how many (0 when nothing waits) or -errno.
    */
-  recvBatch(fd: number, arena: Buffer, slotBytes: number, maxMessages: number, lengths: Uint32Array, rxUs: Float64Array): number;
+  recvBatch(fd: number, arena: Buffer, slotBytes: number, maxMessages: number, lengths: Uint32Array, rxUs: Float64Array, names?: Uint8Array): number;
+  /** One datagram to an IP literal of the socket's family: bytes sent, or -errno. */
+  sendTo(fd: number, data: Buffer, host: string, port: number): number;
   /** CLOCK_MONOTONIC now, microseconds (fractional). */
   nowUs(): number;
   /** Calls callback whenever fd is readable (libuv poll) until unwatch(fd) or close(fd). */
@@ -37,6 +43,9 @@ export interface UdpBatchAddon {
 export type UdpBatchLoad = { addon: UdpBatchAddon; path: string; reason?: undefined } | { addon: null; reason: string };
 
 const BINARY = join('build', 'Release', 'udp_batch.node');
+
+/** Bytes per peer address in the addon's `names` arrays (a raw struct sockaddr_in or sockaddr_in6). */
+export const NAME_BYTES = 32;
 
 /** The package root: the nearest directory above this module that holds package.json (src/ and dist/src/ alike). */
 function packageRoot(): string {
@@ -81,7 +90,7 @@ function tryLoad(file: string): UdpBatchLoad {
   if (!existsSync(file)) return { addon: null, reason: `native addon not built (${file} missing; run npm run build:native)` };
   try {
     const addon = createRequire(import.meta.url)(file) as Partial<UdpBatchAddon>;
-    for (const fn of ['open', 'connect', 'sendBatch', 'recvBatch', 'nowUs', 'close'] as const) {
+    for (const fn of ['open', 'connect', 'sendBatch', 'recvBatch', 'sendTo', 'nowUs', 'close'] as const) {
       if (typeof addon[fn] !== 'function') return { addon: null, reason: `native addon ${file} lacks ${fn}() (stale build? run npm run build:native)` };
     }
     return { addon: addon as UdpBatchAddon, path: file };

@@ -3,7 +3,6 @@
 // datagram's source address and port (rport: RFC 3581), or over the connection the request came on.
 // Hot path per datagram: parse, decide, build, send; no closure, timer or promise per request. Delayed
 // responses wait in one heap served by a single timer.
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import type { WebSocket } from 'ws';
@@ -18,20 +17,23 @@ import type { TokenAnswer } from './tokens.js';
 import {
   closeServer, listenTls, loadCertificate, plannedListeners, type StreamListenerOptions, type TrunkCertificate, type TrunkTransport,
 } from './stream-listeners.js';
+import { listenUdp, type UdpIo, type UdpListener } from './udp-listener.js';
 import { sendWs, WsListener, type WsSource } from './ws-listener.js';
 
 export type { TrunkTransport } from './stream-listeners.js';
 
-/** TrunkOptions with the listeners beyond UDP/TCP (tls, ws, wss) and their certificate. */
-export type TrunkStartOptions = Omit<TrunkOptions, 'transports'> & StreamListenerOptions;
+/**
+ * TrunkOptions with the listeners beyond UDP/TCP (tls, ws, wss) and their certificate, and how UDP is
+ * read: `udpIo` 'batch' (native recvmmsg/sendmmsg), 'dgram', or undefined (batch when the addon loads).
+ */
+export type TrunkStartOptions = Omit<TrunkOptions, 'transports'> & StreamListenerOptions & { udpIo?: UdpIo };
 
-const UDP_BUFFER_BYTES = 8 * 1024 * 1024;
 /** An ephemeral UDP port may be taken for TCP by someone else: try a few fresh ones. */
 const EPHEMERAL_ATTEMPTS = 8;
 
 interface Held {
   data: Buffer;
-  udp: UdpSocket | null;
+  udp: UdpListener | null;
   conn: Socket | null;
   ws: WebSocket | null;
   port: number;
@@ -39,7 +41,7 @@ interface Held {
 }
 
 export class EmbeddedTrunk {
-  private udp: UdpSocket | null = null;
+  private udp: UdpListener | null = null;
   private tcp: Server | null = null;
   private tls: TlsServer | null = null;
   private ws: WsListener | null = null;
@@ -72,7 +74,7 @@ export class EmbeddedTrunk {
     const attempts = opts.port === 0 && planned.has('udp') && planned.has('tcp') ? EPHEMERAL_ATTEMPTS : 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        await trunk.listen(host, planned);
+        await trunk.listen(host, planned, opts.udpIo);
         return trunk;
       } catch (err) {
         await trunk.closeSockets();
@@ -136,21 +138,16 @@ export class EmbeddedTrunk {
     this.certificate?.remove();
   }
 
-  private async listen(host: string, planned: Map<TrunkTransport, number>): Promise<void> {
+  /** How the UDP listener reads and writes ('batch' or 'dgram'), or null without UDP. */
+  get udpIo(): UdpIo | null {
+    return this.udp?.io ?? null;
+  }
+
+  private async listen(host: string, planned: Map<TrunkTransport, number>, udpIo: UdpIo | undefined): Promise<void> {
     let port = planned.get('udp') ?? planned.get('tcp') ?? 0;
     if (planned.has('udp')) {
-      const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES });
-      this.udp = socket;
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(port, host, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
-      port = socket.address().port;
-      socket.on('message', (data, rinfo) => this.onDatagram(socket, data, rinfo.address, rinfo.port));
-      socket.on('error', () => undefined); // ICMP errors for departed clients: nothing to do
+      this.udp = await listenUdp(host, port, udpIo, this.answerDatagram);
+      port = this.udp.port;
     }
     if (planned.has('tcp')) {
       const server = createServer((conn) => this.onConnection(conn, host));
@@ -198,19 +195,21 @@ export class EmbeddedTrunk {
     else sendWs(ws, response);
   }
 
-  private onDatagram(socket: UdpSocket, data: Buffer, address: string, port: number): void {
-    if (isKeepAlive(data)) return; // CRLF keep-alive (RFC 5626 4.4.1): not a request
+  /** One UDP request: the response to send now, or null (none, or held back for a delay). */
+  private readonly answerDatagram = (data: Buffer, address: string, port: number): Buffer | null => {
+    if (isKeepAlive(data)) return null; // CRLF keep-alive (RFC 5626 4.4.1): not a request
     const parsed = parseSipMessage(data);
     if (!parsed.ok || parsed.message.kind !== 'request') {
       this.registrar.counters.malformed++;
-      return;
+      return null;
     }
     const response = this.registrar.handle(parsed.message, { host: address, port });
-    if (!response) return;
+    if (!response) return null;
     const delayMs = this.registrar.lastDelayMs;
-    if (delayMs > 0) this.hold(delayMs, { data: response, udp: socket, conn: null, ws: null, port, address });
-    else sendUdp(socket, response, port, address);
-  }
+    if (delayMs === 0) return response;
+    this.hold(delayMs, { data: response, udp: this.udp, conn: null, ws: null, port, address });
+    return null;
+  };
 
   private onConnection(conn: Socket, host: string): void {
     conn.setNoDelay(true);
@@ -278,7 +277,7 @@ export class EmbeddedTrunk {
     this.ws = null;
     this.wss = null;
     await Promise.all([
-      udp ? new Promise<void>((resolve) => udp.close(() => resolve())).catch(() => undefined) : undefined,
+      udp?.close(),
       closeServer(tcp),
       closeServer(tls),
       ws?.close(),
@@ -294,15 +293,7 @@ function isKeepAlive(data: Buffer): boolean {
 }
 
 function sendHeld(h: Held): void {
-  if (h.udp) sendUdp(h.udp, h.data, h.port, h.address);
+  if (h.udp) h.udp.sendTo(h.data, h.port, h.address);
   else if (h.conn && !h.conn.destroyed) h.conn.write(h.data);
   else if (h.ws) sendWs(h.ws, h.data);
-}
-
-function sendUdp(socket: UdpSocket, data: Buffer, port: number, address: string): void {
-  try {
-    socket.send(data, port, address);
-  } catch {
-    // socket closed while a delayed response was pending
-  }
 }
