@@ -2,7 +2,7 @@
 // loopback UDP at fixed rates (batched per 1 ms tick, due counts from the start), and we print the
 // answered rate and the trunk's CPU microseconds per request (process.cpuUsage of this process only,
 // so the sender's cost is not counted).
-//   npm run build && node dist/bench/trunk.js [--method OPTIONS|REGISTER|REGISTER-401] [--rates 10000,20000,40000] [--seconds 3]
+//   npm run build && node dist/bench/trunk.js [--method OPTIONS|REGISTER|REGISTER-401] [--rates 10000,20000,40000] [--seconds 3] [--io batch|dgram]
 // OPTIONS: keep-alive to a known AOR, answered 200 without auth. REGISTER: a valid Authorization
 // replayed (nonce reuse) -> digest verify + binding update + 200. REGISTER-401: no Authorization -> challenge.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -15,6 +15,7 @@ import { realClock } from '../src/shared/clock.js';
 import { defaultCredentials } from '../src/shared/credentials.js';
 import { Registrar } from '../src/trunk/registrar.js';
 import { EmbeddedTrunk } from '../src/trunk/server.js';
+import type { UdpIo } from '../src/trunk/udp-listener.js';
 
 type Method = 'OPTIONS' | 'REGISTER' | 'REGISTER-401';
 const USERS = 1000;
@@ -152,8 +153,8 @@ function waitFor<T>(child: ChildProcess, pred: (m: unknown) => boolean): Promise
   });
 }
 
-export async function benchTrunk(method: Method, rates: number[], seconds: number, algorithm: DigestAlgorithm = 'MD5') {
-  const trunk = await EmbeddedTrunk.start({ port: 0, users: USERS, transports: ['udp'], algorithm, nonceTtlMs: 3_600_000 });
+export async function benchTrunk(method: Method, rates: number[], seconds: number, algorithm: DigestAlgorithm = 'MD5', udpIo?: UdpIo) {
+  const trunk = await EmbeddedTrunk.start({ port: 0, users: USERS, transports: ['udp'], algorithm, nonceTtlMs: 3_600_000, udpIo });
   const child = fork(process.argv[1], ['--sender', String(trunk.address.port), '--method', method], { stdio: 'inherit' });
   await waitFor(child, (m) => (m as { ready?: boolean }).ready === true);
   const rows = [];
@@ -232,9 +233,10 @@ async function main(): Promise<void> {
   const rates = arg('rates', '10000,20000,30000,40000').split(',').map(Number);
   const seconds = Number(arg('seconds', '3'));
   if (method !== 'REGISTER-401') console.log(`in-process (parse + decide + build, no sockets): ${inProcessUs(method).toFixed(2)} us per ${method}`);
-  console.log(`embedded trunk, ${method} over loopback UDP, ${seconds} s per rate, trunk process CPU only`);
+  const io = process.argv.includes('--io') ? (arg('io', 'batch') as UdpIo) : undefined;
+  console.log(`embedded trunk, ${method} over loopback UDP (io ${io ?? 'default'}), ${seconds} s per rate, trunk process CPU only`);
   console.log('  target/s   sent     handled  lost%   achieved/s  trunk CPU us/req  CPU%   ELU   heap/rss MB  statuses');
-  for (const r of await benchTrunk(method, rates, seconds, arg('algorithm', 'MD5') as DigestAlgorithm)) {
+  for (const r of await benchTrunk(method, rates, seconds, arg('algorithm', 'MD5') as DigestAlgorithm, io)) {
     console.log(
       `  ${String(r.rate).padStart(8)} ${String(r.sent).padStart(7)} ${String(r.handled).padStart(9)}  ${r.lossPct.toFixed(2).padStart(5)}  ${String(r.achieved).padStart(10)}` +
         `  ${r.cpuUsPerReq.toFixed(2).padStart(15)}  ${r.cpuPct.toFixed(0).padStart(4)}  ${r.elu.toFixed(2)}  ${r.heapMB.toFixed(0).padStart(4)}/${r.rssMB.toFixed(0).padEnd(5)}  ${JSON.stringify(r.statuses)}`,
