@@ -2,6 +2,7 @@
 // every outcome going to the metrics recorder. It never exits the process (only the CLI does).
 import { EventEmitter } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { settleHeap } from '../shared/settle-heap.js';
 import type { RunResult } from '../report/result.js';
 import { engineResult } from './engine-result.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
@@ -129,6 +130,8 @@ export class RunEngine extends EventEmitter implements AgentHost {
     const dispatcher = new Dispatcher({ clock: this.clock, source, target: this, onTick: batched ? undefined : housekeeping, maxSleepMs: HOUSEKEEPING_MS });
     const onAbort = () => dispatcher.stop();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // Setup garbage goes now, not in the first scavenges after the clock starts.
+    settleHeap();
     const runStartUs = this.clock.nowUs();
     const progress = setInterval(() => this.emitProgress(runStartUs, dispatcher), 1000);
 
