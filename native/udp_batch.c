@@ -92,6 +92,18 @@ static int get_args(napi_env env, napi_callback_info info, size_t want, napi_val
   return 1;
 }
 
+// Like get_args with `min` required and up to `max` arguments; *argc tells how many came.
+static int get_args_upto(napi_env env, napi_callback_info info, size_t min, size_t max, napi_value* argv, size_t* argc, instance_t** inst) {
+  *argc = max;
+  void* data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, NULL, &data) != napi_ok || *argc < min) {
+    napi_throw_type_error(env, NULL, "udp_batch: missing arguments");
+    return 0;
+  }
+  *inst = (instance_t*)data;
+  return 1;
+}
+
 static int get_i32(napi_env env, napi_value v, int32_t* out) {
   if (napi_get_value_int32(env, v, out) != napi_ok) {
     napi_throw_type_error(env, NULL, "udp_batch: expected a number");
@@ -218,6 +230,17 @@ static void* typed_data(napi_env env, napi_value v, napi_typedarray_type want, s
   return data;
 }
 
+// The optional peer-address array: a Uint8Array with room for `count` addresses.
+static int get_names(napi_env env, napi_value v, int32_t count, uint8_t** out) {
+  size_t len;
+  *out = typed_data(env, v, napi_uint8_array, &len);
+  if (!*out || len < (size_t)count * NAME_BYTES) {
+    napi_throw_type_error(env, NULL, "udp_batch: names must be a Uint8Array of 32 bytes per message");
+    return 0;
+  }
+  return 1;
+}
+
 // sendBatch(fd, data, offsets, lengths, count[, names]) -> sent | -errno. Stops at the first EAGAIN
 // (returns what went). A hard error after some messages went returns the count; the next call sees the
 // error. With `names` (an unconnected server socket), message i goes to the raw sockaddr at
@@ -225,13 +248,8 @@ static void* typed_data(napi_env env, napi_value v, napi_typedarray_type want, s
 static napi_value js_send_batch(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   instance_t* inst;
-  size_t argc = 6;
-  void* data = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc < 5) {
-    napi_throw_type_error(env, NULL, "udp_batch: missing arguments");
-    return NULL;
-  }
-  inst = (instance_t*)data;
+  size_t argc;
+  if (!get_args_upto(env, info, 5, 6, argv, &argc, &inst)) return NULL;
   int32_t fd, count;
   void* buf;
   size_t blen, olen, llen;
@@ -244,14 +262,7 @@ static napi_value js_send_batch(napi_env env, napi_callback_info info) {
     return NULL;
   }
   uint8_t* names = NULL;
-  if (argc >= 6) {
-    size_t nlen;
-    names = typed_data(env, argv[5], napi_uint8_array, &nlen);
-    if (!names || nlen < (size_t)count * NAME_BYTES) {
-      napi_throw_type_error(env, NULL, "udp_batch sendBatch: names must be a Uint8Array of count * 32 bytes");
-      return NULL;
-    }
-  }
+  if (argc >= 6 && !get_names(env, argv[5], count, &names)) return NULL;
   int done = 0;
   while (done < count) {
     int n = count - done < CHUNK ? count - done : CHUNK;
@@ -296,13 +307,8 @@ static inline int64_t ts_ns(const struct timespec* t) { return (int64_t)t->tv_se
 static napi_value js_recv_batch(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   instance_t* inst;
-  size_t argc = 7;
-  void* idata = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, &idata) != napi_ok || argc < 6) {
-    napi_throw_type_error(env, NULL, "udp_batch: missing arguments");
-    return NULL;
-  }
-  inst = (instance_t*)idata;
+  size_t argc;
+  if (!get_args_upto(env, info, 6, 7, argv, &argc, &inst)) return NULL;
   int32_t fd, slot, max;
   void* arena;
   size_t alen, llen, tlen;
@@ -315,14 +321,7 @@ static napi_value js_recv_batch(napi_env env, napi_callback_info info) {
     return NULL;
   }
   uint8_t* names = NULL;
-  if (argc >= 7) {
-    size_t nlen;
-    names = typed_data(env, argv[6], napi_uint8_array, &nlen);
-    if (!names || nlen < (size_t)max * NAME_BYTES) {
-      napi_throw_type_error(env, NULL, "udp_batch recvBatch: names must be a Uint8Array of maxMessages * 32 bytes");
-      return NULL;
-    }
-  }
+  if (argc >= 7 && !get_names(env, argv[6], max, &names)) return NULL;
   struct timespec r1, m, r2;
   clock_gettime(CLOCK_REALTIME, &r1);
   clock_gettime(CLOCK_MONOTONIC, &m);

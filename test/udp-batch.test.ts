@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { realClock } from '../src/shared/clock.js';
-import { loadUdpBatch, loadUdpBatchWithReason } from '../src/transport/native.js';
+import { loadUdpBatch, loadUdpBatchWithReason, NAME_BYTES } from '../src/transport/native.js';
+import { SockaddrReader } from '../src/transport/sockaddr.js';
 import { parseTarget } from '../src/transport/target.js';
 import { createUdpBatchTransport, type UdpBatchTransport } from '../src/transport/udp-batch.js';
 
@@ -267,6 +268,47 @@ describe.skipIf(!addon)('batched UDP transport (native sendmmsg/recvmmsg)', () =
     } finally {
       a.close(s.fd);
       a.close(peer.fd);
+    }
+  });
+
+  it('the raw addon, unconnected: recvBatch reports each sender, sendBatch answers each one, sendTo reaches an address given as text', () => {
+    const a = addon!;
+    const server = a.open(4, '127.0.0.1', 0, 65536, 65536);
+    const clients = [a.open(4, '127.0.0.1', 0, 65536, 65536), a.open(4, '127.0.0.1', 0, 65536, 65536)];
+    try {
+      clients.forEach((c, i) => {
+        a.connect(c.fd, '127.0.0.1', server.port);
+        expect(a.sendBatch(c.fd, Buffer.from(`hello ${i}`), new Uint32Array([0]), new Uint32Array([7]), 1)).toBe(1);
+      });
+      const arena = Buffer.alloc(4 * 256);
+      const lengths = new Uint32Array(4);
+      const rx = new Float64Array(4);
+      const names = new Uint8Array(4 * NAME_BYTES);
+      expect(() => a.recvBatch(server.fd, arena, 256, 4, lengths, rx, new Uint8Array(3 * NAME_BYTES))).toThrow(TypeError);
+      let n = 0;
+      for (let i = 0; i < 1000 && n < 2; i++) n += a.recvBatch(server.fd, arena.subarray(n * 256), 256, 4 - n, lengths.subarray(n), rx.subarray(n), names.subarray(n * NAME_BYTES));
+      expect(n).toBe(2);
+      const reader = new SockaddrReader();
+      const senders = [0, 1].map((k) => `${reader.host(names, k * NAME_BYTES)}:${reader.port(names, k * NAME_BYTES)}`);
+      expect(senders.sort()).toEqual(clients.map((c) => `127.0.0.1:${c.port}`).sort());
+      // Answer each sender with its own message back, in one call.
+      const out = Buffer.from(arena.toString('latin1', 0, lengths[0]) + arena.toString('latin1', 256, 256 + lengths[1]), 'latin1');
+      expect(() => a.sendBatch(server.fd, out, new Uint32Array([0, 7]), new Uint32Array([7, 7]), 2, new Uint8Array(NAME_BYTES))).toThrow(TypeError);
+      expect(a.sendBatch(server.fd, out, new Uint32Array([0, 7]), new Uint32Array([7, 7]), 2, names)).toBe(2);
+      expect(a.sendTo(server.fd, Buffer.from('by text'), '127.0.0.1', clients[0].port)).toBe(7);
+      const echoed = clients.map((c) => {
+        const got: string[] = [];
+        for (let i = 0; i < 1000 && got.length < (c === clients[0] ? 2 : 1); i++) {
+          const k = a.recvBatch(c.fd, arena, 256, 4, lengths, rx);
+          for (let j = 0; j < k; j++) got.push(arena.toString('latin1', j * 256, j * 256 + lengths[j]));
+        }
+        return got;
+      });
+      // Each message went back to the address it came from.
+      expect(echoed).toEqual([['hello 0', 'by text'], ['hello 1']]);
+    } finally {
+      a.close(server.fd);
+      for (const c of clients) a.close(c.fd);
     }
   });
 });
