@@ -11,6 +11,7 @@
 // Sockets are connect()ed to the target, as in udp.ts: no per-message address, and the kernel drops
 // datagrams from anyone else.
 import { realClock } from '../shared/clock.js';
+import { DatagramQueue } from './datagram-queue.js';
 import { loadUdpBatchWithReason, type UdpBatchAddon } from './native.js';
 import type { Endpoint, TargetSpec, Transport, TransportEvents, TransportStats } from './transport.js';
 import { udpSetup } from './udp.js';
@@ -46,8 +47,6 @@ type BatchEvents = TransportEvents & { onMessageAt?(data: Buffer, slot: number, 
 const RX_BATCH = 128; // datagrams per recvmmsg call
 const MAX_RX_ROUNDS = 32; // per socket per drain: a flood cannot starve the event loop
 const SHIFT_RESAMPLE_DRAINS = 4096;
-const INITIAL_QUEUE_BYTES = 64 * 1024;
-const INITIAL_QUEUE_MSGS = 256;
 // Bound on what may wait for a socket whose send buffer stays full; beyond it sends fail (ENOBUFS)
 // and the transaction layer's retransmission takes over.
 const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
@@ -57,11 +56,7 @@ const errnoName = (neg: number): string => ERRNO_NAMES.get(-neg) ?? `errno ${-ne
 
 interface SendQueue {
   fd: number;
-  data: Buffer;
-  offsets: Uint32Array;
-  lengths: Uint32Array;
-  count: number;
-  bytes: number;
+  out: DatagramQueue;
 }
 
 export async function createUdpBatchTransport(opts: UdpBatchTransportOptions, events: BatchEvents): Promise<UdpBatchTransport> {
@@ -80,14 +75,7 @@ export async function createUdpBatchTransport(opts: UdpBatchTransportOptions, ev
   try {
     for (let slot = 0; slot < opts.sockets; slot++) {
       const s = addon.open(family, localHost, 0, bufferBytes, bufferBytes);
-      queues.push({
-        fd: s.fd,
-        data: Buffer.allocUnsafe(INITIAL_QUEUE_BYTES),
-        offsets: new Uint32Array(INITIAL_QUEUE_MSGS),
-        lengths: new Uint32Array(INITIAL_QUEUE_MSGS),
-        count: 0,
-        bytes: 0,
-      });
+      queues.push({ fd: s.fd, out: new DatagramQueue(MAX_QUEUE_BYTES) });
       addon.connect(s.fd, remote.address, target.port);
       advertised.push({ host: localHost, port: s.port });
       if (slot === 0) sizes = { recv: s.rcvbuf, send: s.sndbuf };
@@ -123,61 +111,24 @@ export async function createUdpBatchTransport(opts: UdpBatchTransportOptions, ev
     if (!closed) events.onSlotError(slot, code);
   };
 
-  const grow = (q: SendQueue, need: number): boolean => {
-    if (q.count === q.offsets.length) {
-      const offsets = new Uint32Array(q.offsets.length * 2);
-      const lengths = new Uint32Array(q.lengths.length * 2);
-      offsets.set(q.offsets);
-      lengths.set(q.lengths);
-      q.offsets = offsets;
-      q.lengths = lengths;
-    }
-    if (q.bytes + need > q.data.length) {
-      let size = q.data.length * 2;
-      while (size < q.bytes + need) size *= 2;
-      if (size > MAX_QUEUE_BYTES) return false;
-      const data = Buffer.allocUnsafe(size);
-      q.data.copy(data, 0, 0, q.bytes);
-      q.data = data;
-    }
-    return true;
-  };
-
-  // Forgets the first `n` queued messages (sent or failed); the rest move to the front.
-  const dropFront = (q: SendQueue, n: number): void => {
-    q.count -= n;
-    if (q.count === 0) {
-      q.bytes = 0;
-      return;
-    }
-    const base = q.offsets[n];
-    q.data.copy(q.data, 0, base, q.bytes);
-    q.bytes -= base;
-    for (let i = 0; i < q.count; i++) {
-      q.offsets[i] = q.offsets[i + n] - base;
-      q.lengths[i] = q.lengths[i + n];
-    }
-  };
-
   const flushSocket = (slot: number): void => {
-    const q = queues[slot];
+    const { fd, out: q } = queues[slot];
     // Each round sends some, drops one failed message, or stops: at most count + 1 rounds.
     while (q.count > 0) {
-      const r = addon.sendBatch(q.fd, q.data, q.offsets, q.lengths, q.count);
+      const r = addon.sendBatch(fd, q.data, q.offsets, q.lengths, q.count);
       if (r === q.count) {
         stats.sent += r;
-        q.count = 0;
-        q.bytes = 0;
+        q.clear();
         return;
       }
       if (r === 0) return; // send buffer full (EAGAIN): the rest waits for the next flush
       if (r > 0) {
         stats.sent += r;
-        dropFront(q, r);
+        q.dropFront(r);
         continue;
       }
       // A hard error (e.g. ECONNREFUSED from an earlier ICMP unreachable, EMSGSIZE) failed the first message.
-      dropFront(q, 1);
+      q.dropFront(1);
       reportError(slot, errnoName(r));
     }
   };
@@ -260,19 +211,11 @@ export async function createUdpBatchTransport(opts: UdpBatchTransportOptions, ev
         process.nextTick(reportError, slot, closed ? 'ERR_SOCKET_DGRAM_NOT_RUNNING' : 'EINVAL');
         return;
       }
-      if ((q.count === q.offsets.length || q.bytes + data.length > q.data.length) && !grow(q, data.length)) {
-        process.nextTick(reportError, slot, 'ENOBUFS');
-        return;
-      }
-      q.data.set(data, q.bytes);
-      q.offsets[q.count] = q.bytes;
-      q.lengths[q.count] = data.length;
-      q.count++;
-      q.bytes += data.length;
+      if (!q.out.push(data)) process.nextTick(reportError, slot, 'ENOBUFS');
     },
     flush() {
       if (closed) return;
-      for (let slot = 0; slot < queues.length; slot++) if (queues[slot].count > 0) flushSocket(slot);
+      for (let slot = 0; slot < queues.length; slot++) if (queues[slot].out.count > 0) flushSocket(slot);
     },
     drain: drainAll,
     stats: () => ({ ...stats }),
@@ -280,7 +223,7 @@ export async function createUdpBatchTransport(opts: UdpBatchTransportOptions, ev
     async close() {
       if (closed) return;
       // What was queued still goes out (e.g. the final unregisters), then the sockets close.
-      for (let slot = 0; slot < queues.length; slot++) if (queues[slot].count > 0) flushSocket(slot);
+      for (let slot = 0; slot < queues.length; slot++) if (queues[slot].out.count > 0) flushSocket(slot);
       closed = true;
       for (const q of queues) addon.close(q.fd);
     },

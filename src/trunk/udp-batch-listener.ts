@@ -2,6 +2,7 @@
 // watched by libuv; each wake-up reads everything waiting with recvmmsg (with each sender's address),
 // answers every datagram, and sends all the answers with one sendmmsg to the addresses they came from.
 // Under load one wake-up serves dozens of requests; when idle it answers each at once, as dgram would.
+import { DatagramQueue } from '../transport/datagram-queue.js';
 import { loadUdpBatch, NAME_BYTES, type UdpBatchAddon } from '../transport/native.js';
 import { SockaddrReader } from '../transport/sockaddr.js';
 import type { DatagramAnswer, UdpListener } from './udp-listener.js';
@@ -10,6 +11,8 @@ const RX_BATCH = 64;
 const MAX_RX_ROUNDS = 16; // per wake-up; the watch is level-triggered, so the rest comes next wake-up
 // The largest UDP payload fits, so nothing is cut (as with node:dgram); untouched slot pages cost no memory.
 const SLOT_BYTES = 64 * 1024;
+// One round's answers at most (flushed after each recvmmsg).
+const MAX_QUEUED_BYTES = RX_BATCH * SLOT_BYTES;
 
 export async function listenUdpBatch(host: string, port: number, bufferBytes: number, answer: DatagramAnswer): Promise<UdpListener> {
   const addon = loadUdpBatch() as UdpBatchAddon;
@@ -20,18 +23,14 @@ export async function listenUdpBatch(host: string, port: number, bufferBytes: nu
   const rxUs = new Float64Array(RX_BATCH);
   const rxNames = new Uint8Array(NAME_BYTES * RX_BATCH);
   const peers = new SockaddrReader();
-  const out = new AnswerQueue();
+  const out = new DatagramQueue(MAX_QUEUED_BYTES, true);
   let closed = false;
 
   const flush = (): void => {
-    let from = 0;
-    while (from < out.count) {
-      const r =
-        from === 0
-          ? addon.sendBatch(fd, out.data, out.offsets, out.lengths, out.count, out.names)
-          : addon.sendBatch(fd, out.data, out.offsets.subarray(from), out.lengths.subarray(from), out.count - from, out.names.subarray(from * NAME_BYTES));
-      if (r === 0) break; // send buffer full: UDP answers are not queued; the client retransmits
-      from += r < 0 ? 1 : r; // a hard error fails the first message only
+    while (out.count > 0) {
+      const r = addon.sendBatch(fd, out.data, out.offsets, out.lengths, out.count, out.names!);
+      if (r === 0) break; // send buffer full: UDP answers are not kept; the client retransmits
+      out.dropFront(r < 0 ? 1 : r); // a hard error fails the first message only
     }
     out.clear();
   };
@@ -67,47 +66,4 @@ export async function listenUdpBatch(host: string, port: number, bufferBytes: nu
       addon.close(fd);
     },
   };
-}
-
-/** Answers waiting for one sendmmsg: bytes back to back, with each one's destination sockaddr. */
-class AnswerQueue {
-  data = Buffer.allocUnsafe(64 * 1024);
-  offsets = new Uint32Array(RX_BATCH);
-  lengths = new Uint32Array(RX_BATCH);
-  names = new Uint8Array(NAME_BYTES * RX_BATCH);
-  count = 0;
-  private bytes = 0;
-
-  push(response: Buffer, names: Uint8Array, at: number): void {
-    if (this.count === this.offsets.length) this.growSlots();
-    if (this.bytes + response.length > this.data.length) {
-      const data = Buffer.allocUnsafe(Math.max(this.data.length * 2, this.bytes + response.length));
-      this.data.copy(data, 0, 0, this.bytes);
-      this.data = data;
-    }
-    response.copy(this.data, this.bytes);
-    this.offsets[this.count] = this.bytes;
-    this.lengths[this.count] = response.length;
-    this.names.set(names.subarray(at, at + NAME_BYTES), this.count * NAME_BYTES);
-    this.bytes += response.length;
-    this.count++;
-  }
-
-  clear(): void {
-    this.count = 0;
-    this.bytes = 0;
-  }
-
-  private growSlots(): void {
-    const size = this.offsets.length * 2;
-    const offsets = new Uint32Array(size);
-    const lengths = new Uint32Array(size);
-    const names = new Uint8Array(NAME_BYTES * size);
-    offsets.set(this.offsets);
-    lengths.set(this.lengths);
-    names.set(this.names);
-    this.offsets = offsets;
-    this.lengths = lengths;
-    this.names = names;
-  }
 }
