@@ -229,11 +229,8 @@ function scanHead(text: string, pos: number, limit: number, msg: SipMessage): vo
       // Folded continuation (RFC 3261 7.3.1): joined to the previous value with a single space.
       if (headerCount === 0) badHeader ||= 'continuation line before any header';
       else {
-        let from = pos;
-        let to = end;
-        while (from < to && isWs(text.charCodeAt(from))) from++;
-        while (to > from && isWs(text.charCodeAt(to - 1))) to--;
-        scanFolds.push(headerCount - 1, from, to);
+        const from = skipWs(text, pos, end);
+        scanFolds.push(headerCount - 1, from, trimEnd(text, from, end));
       }
     } else {
       // Name: token characters, optional SP/HTAB, then the colon (one scan; no indexOf per line).
@@ -248,10 +245,8 @@ function scanHead(text: string, pos: number, limit: number, msg: SipMessage): vo
       else if (nameEnd === pos) badHeader ||= 'empty header name';
       else {
         const name = headerName(text, pos, nameEnd);
-        let from = k + 1;
-        let to = end;
-        while (from < to && isWs(text.charCodeAt(from))) from++;
-        while (to > from && isWs(text.charCodeAt(to - 1))) to--;
+        const from = skipWs(text, k + 1, end);
+        const to = trimEnd(text, from, end);
         // Hot fields by position: read after the loop, once folding has completed the values.
         const at = headerCount;
         if (name === 'via') {
@@ -344,10 +339,21 @@ function isWs(c: number): boolean {
   return c === 32 || c === 9;
 }
 
-function trimmed(text: string, from: number, to: number): string {
+/** First index in [from, to) that is not SP/HTAB, or `to`. */
+function skipWs(text: string, from: number, to: number): number {
   while (from < to && isWs(text.charCodeAt(from))) from++;
+  return from;
+}
+
+/** End of [from, to) without trailing SP/HTAB. */
+function trimEnd(text: string, from: number, to: number): number {
   while (to > from && isWs(text.charCodeAt(to - 1))) to--;
-  return from === to ? '' : text.slice(from, to);
+  return to;
+}
+
+function trimmed(text: string, from: number, to: number): string {
+  const start = skipWs(text, from, to);
+  return spanText(text, start, trimEnd(text, start, to));
 }
 
 /** Non-negative integer of 1..maxDigits digits spanning all of `value`, else -1. */
