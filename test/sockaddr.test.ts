@@ -27,6 +27,13 @@ describe('SockaddrReader', () => {
     expect([reader.host(names, 64), reader.port(names, 64)]).toEqual(['', -1]);
   });
 
+  it('IPv6: alternating peers each read as their own address (the kept last one is not reused for another)', () => {
+    const reader = new SockaddrReader();
+    const a = sockaddr(10, 1, [...Array(15).fill(0), 1]);
+    const b = sockaddr(10, 2, [0x20, 0x01, 0x0d, 0xb8, ...Array(11).fill(0), 7]);
+    expect([a, b, a, a, b].map((n) => reader.host(n, 0))).toEqual(['::1', '2001:db8::7', '::1', '::1', '2001:db8::7']);
+  });
+
   it('IPv4: every address and port reads back as written', () => {
     const reader = new SockaddrReader();
     fc.assert(

@@ -1,6 +1,7 @@
 // Reads the raw struct sockaddr_in / sockaddr_in6 the native addon's recvBatch writes for each datagram
 // (native/udp_batch.c, NAME_BYTES apart), as the address text node:dgram would report (rinfo.address).
-// A server sees the same few peers over and over: IPv4 texts are cached by address.
+// A server sees the same few peers over and over: IPv4 texts are cached by address, and the last IPv6
+// address's text is kept (its formatting allocates).
 import { endianness } from 'node:os';
 
 const AF_INET = 2;
@@ -10,6 +11,8 @@ const MAX_CACHED = 65_536;
 
 export class SockaddrReader {
   private readonly v4 = new Map<number, string>();
+  private readonly lastV6 = new Uint8Array(16);
+  private lastV6Text = '';
 
   /** The peer's port, or -1 for an address family other than IPv4/IPv6. */
   port(names: Uint8Array, at: number): number {
@@ -30,13 +33,24 @@ export class SockaddrReader {
       }
       return text;
     }
-    if (family === AF_INET6) return formatIpv6(names, at + 8);
+    if (family === AF_INET6) {
+      if (this.lastV6Text === '' || !sameBytes(names, at + 8, this.lastV6)) {
+        this.lastV6.set(names.subarray(at + 8, at + 24));
+        this.lastV6Text = formatIpv6(names, at + 8);
+      }
+      return this.lastV6Text;
+    }
     return '';
   }
 
   private family(names: Uint8Array, at: number): number {
     return LITTLE_ENDIAN ? names[at] | (names[at + 1] << 8) : (names[at] << 8) | names[at + 1];
   }
+}
+
+function sameBytes(bytes: Uint8Array, at: number, kept: Uint8Array): boolean {
+  for (let i = 0; i < kept.length; i++) if (bytes[at + i] !== kept[i]) return false;
+  return true;
 }
 
 /**
