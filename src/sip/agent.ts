@@ -112,15 +112,6 @@ export class Agent implements TransactionOwner {
     this.optionsCallId = newCallId(domain);
   }
 
-  /**
-   * Formats the method's fixed headers now rather than at the first send. At 30,000/s the first round
-   * of requests otherwise builds thousands of templates in its first few hundred milliseconds, while
-   * the process is still cold, and the schedule falls behind by that much.
-   */
-  prepare(method: SipMethod): void {
-    this.templateFor(method === 'OPTIONS', this.host.transport.advertised(this.slot));
-  }
-
   /** A fresh login: drop the cached challenge so the next REGISTER takes a new one (401 then 200). */
   forgetChallenge(): void {
     this.challenge = null;
