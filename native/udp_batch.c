@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pump.h"
+
 // Messages per syscall. The kernel caps vlen at UIO_MAXIOV (1024); 256 keeps the scratch small.
 #define CHUNK 256
 #define CMSG_BYTES CMSG_SPACE(sizeof(struct timespec))
@@ -555,6 +557,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, inst},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  if (!pump_register(env, exports)) {
+    napi_throw_error(env, NULL, "udp_batch: pump registration failed");
+    return NULL;
+  }
   return exports;
 }
 

@@ -20,6 +20,7 @@ import { createTransport } from '../transport/index.js';
 import type { Transport } from '../transport/transport.js';
 import { TOOL } from './tool.js';
 import { autoIo, autoTickMs, type ProgressSample, type RunOptions, type UnregisterSummary } from './engine-options.js';
+import { startPump, type Pump } from './pump.js';
 
 export { autoIo, autoTickMs, type MethodMode, type ProgressSample, type RunOptions, type UnregisterSummary } from './engine-options.js';
 
@@ -130,7 +131,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
     this.emit('phase', 'load');
     // Batched I/O: one timer drives everything (read all waiting responses, dispatch what is due, fire
     // transaction timers, send everything queued), so the process wakes once per tick, not per datagram.
-    let pump: NodeJS.Timeout | undefined;
+    let pump: Pump | undefined;
     const tickMs = opts.tickMs ?? autoTickMs(opts.rate);
     if (batched) {
       const clock = this.clock;
@@ -145,7 +146,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
         housekeeping();
         transport.flush!();
       };
-      pump = setInterval(tick, tickMs);
+      pump = startPump(tickMs, tick);
     }
     if (!batched) loopDelay.enable();
     if (opts.signal?.aborted) dispatcher.stop();
@@ -172,7 +173,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
       await this.unregisterAll();
     }
     clearInterval(progress);
-    if (pump) clearInterval(pump);
+    pump?.stop();
     this.emitProgress(runStartUs, dispatcher);
     this.transactions.stopTimers();
     opts.signal?.removeEventListener('abort', onAbort);

@@ -38,6 +38,10 @@ export interface UdpBatchAddon {
   watch(fd: number, callback: () => void): void;
   unwatch(fd: number): boolean;
   close(fd: number): number;
+  /** Calls callback every ms milliseconds (a repeating uv timer, native/pump.c) until cancel(id). */
+  every(ms: number, callback: () => void): number;
+  /** Stops a pump started by every(); false when it was not running. */
+  cancel(id: number): boolean;
 }
 
 export type UdpBatchLoad = { addon: UdpBatchAddon; path: string; reason?: undefined } | { addon: null; reason: string };
@@ -90,7 +94,7 @@ function tryLoad(file: string): UdpBatchLoad {
   if (!existsSync(file)) return { addon: null, reason: `native addon not built (${file} missing; run npm run build:native)` };
   try {
     const addon = createRequire(import.meta.url)(file) as Partial<UdpBatchAddon>;
-    for (const fn of ['open', 'connect', 'sendBatch', 'recvBatch', 'sendTo', 'nowUs', 'close'] as const) {
+    for (const fn of ['open', 'connect', 'sendBatch', 'recvBatch', 'sendTo', 'nowUs', 'close', 'every', 'cancel'] as const) {
       if (typeof addon[fn] !== 'function') return { addon: null, reason: `native addon ${file} lacks ${fn}() (stale build? run npm run build:native)` };
     }
     return { addon: addon as UdpBatchAddon, path: file };
