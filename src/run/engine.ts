@@ -96,6 +96,14 @@ export class RunEngine extends EventEmitter implements AgentHost {
     });
 
     this.agents = opts.identities.map((identity, i) => new Agent(i, identity, this, opts.expires));
+    // A datagram socket's local address is known already: format the headers before the heap settles.
+    if (transport.protocol === 'udp') {
+      const mode = opts.plan ? 'auto' : opts.method;
+      for (const agent of this.agents) {
+        if (mode !== 'OPTIONS') agent.prepare('REGISTER');
+        if (mode !== 'REGISTER') agent.prepare('OPTIONS');
+      }
+    }
     if (opts.trace) for (const agent of this.agents) agent.traced = opts.trace.shouldTrace(agent.index, agent.identity.user);
     const saturation = SaturationSampler.start();
     this.saturation = saturation;

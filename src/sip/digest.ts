@@ -13,7 +13,7 @@ export interface DigestChallenge {
   nonce: string;
   opaque?: string;
   algorithm: DigestAlgorithm;
-  qop: string[];
+  qop: readonly string[];
   stale: boolean;
   proxy: boolean;
   /** RFC 7616 3.4.4: the client sends H(username ":" realm) instead of the user name. */
@@ -118,13 +118,26 @@ export function parseChallenge(headerValue: string, proxy: boolean): DigestChall
     realm: p.realm,
     nonce: p.nonce,
     algorithm,
-    qop: p.qop ? p.qop.split(',').map((v) => v.trim().toLowerCase()).filter(Boolean) : [],
+    qop: qopList(p.qop),
     stale: (p.stale ?? '').toLowerCase() === 'true',
     proxy,
   };
   if (p.opaque !== undefined) challenge.opaque = p.opaque;
   if ((p.userhash ?? '').toLowerCase() === 'true') challenge.userhash = true;
   return challenge;
+}
+
+// Every challenge of a server carries the same qop text: one frozen list for all agents that keep it.
+const NO_QOP: readonly string[] = Object.freeze([]);
+const qopLists = new Map<string, readonly string[]>();
+function qopList(text: string | undefined): readonly string[] {
+  if (!text) return NO_QOP;
+  let list = qopLists.get(text);
+  if (list === undefined) {
+    list = Object.freeze(text.split(',').map((v) => v.trim().toLowerCase()).filter(Boolean));
+    if (qopLists.size < 16) qopLists.set(text, list);
+  }
+  return list;
 }
 
 /** Header value `Digest realm="..", nonce="..", algorithm=.., qop="auth"[, opaque=".."][, stale=true]`. */
@@ -170,8 +183,15 @@ function sessionHa1(alg: DigestAlgorithm, ha1: string, nonce: string, cnonce: st
   return alg.endsWith('-sess') ? h(alg, `${ha1}:${nonce}:${cnonce ?? ''}`) : ha1;
 }
 
+// H(A2) of the last (algorithm, method, URI): every agent's REGISTER shares one Request-URI, so one
+// entry saves a hash per challenge and keeps one string for all agents instead of one each.
+let lastHa2 = { alg: '', method: '', uri: '', ha2: '' };
 function ha2Of(alg: DigestAlgorithm, method: string, uri: string): string {
-  return h(alg, `${method}:${uri}`);
+  const last = lastHa2;
+  if (last.alg === alg && last.method === method && last.uri === uri) return last.ha2;
+  const ha2 = flatten(h(alg, `${method}:${uri}`));
+  lastHa2 = { alg, method, uri, ha2 };
+  return ha2;
 }
 
 function requestDigest(alg: DigestAlgorithm, ha1: string, nonce: string, nc: string | undefined, cnonce: string | undefined, qop: 'auth' | undefined, ha2: string): string {
