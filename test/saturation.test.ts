@@ -11,13 +11,13 @@ import { buildRunResult, type RunResult } from '../src/report/result.js';
 import { saturationWarnings, type SaturationFigures } from '../src/report/saturation.js';
 import { readRcvbufErrors, SaturationSampler } from '../src/run/saturation-sampler.js';
 
-function result(generator: Partial<RunResult['generator']>, saturation?: Partial<SaturationFigures>): RunResult {
+function result(generator: Partial<RunResult['generator']>, saturation?: Partial<SaturationFigures>, tickMs?: number): RunResult {
   const r = buildRunResult(new MetricsRecorder({ startUs: 0 }).snapshot(), {
     tool: { name: 'sipstorm', version: 'test' },
     target: 'udp:127.0.0.1:5060',
     startedAt: new Date(0),
     durationMs: 1000,
-    config: { agents: 1, rate: 1, method: 'REGISTER', transport: 'udp' },
+    config: { agents: 1, rate: 1, method: 'REGISTER', transport: 'udp', ...(tickMs !== undefined ? { tickMs } : {}) },
     generator: { cpuUserMs: 0, cpuSystemMs: 0, maxRssBytes: 0 },
     extra: saturation ? { saturation: { rcvbufErrorsBefore: 0, rcvbufErrorsAfter: 0, rcvbufErrors: 0, cpuShare: 0.1, cpuMs: 100, wallMs: 1000, outstandingPeak: 3, ...saturation } } : {},
   });
@@ -28,6 +28,13 @@ describe('saturationWarnings', () => {
   it('says nothing for a generator within its limits, or without sampler figures', () => {
     expect(saturationWarnings(result({ sendLagP99Ms: 5, eventLoopLagP99Ms: 20 }, { cpuShare: 0.9 }))).toEqual([]);
     expect(saturationWarnings(result({}))).toEqual([]);
+  });
+
+  it('judges send lag beyond the batched tick: an arrival waits up to one tick by design', () => {
+    expect(saturationWarnings(result({ sendLagP99Ms: 9 }, undefined, 4))).toEqual([]);
+    const w = saturationWarnings(result({ sendLagP99Ms: 9.001 }, undefined, 4));
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatch(/send lag p99 was 9.001 ms \(over 9 ms: 5 ms beyond the 4 ms tick\)/);
   });
 
   it('one sentence per sign, each saying the figures describe the tool', () => {
