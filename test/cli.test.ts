@@ -75,6 +75,9 @@ describe('sipstorm run / serve', () => {
     const target = await runCli(['run', '--target', 'sctp:1.2.3.4']);
     expect(target.code).toBe(2);
     expect(target.stderr).toMatch(/--target/);
+    const warm = await runCli(['run', '--warm-up', '-5']);
+    expect(warm.code).toBe(2);
+    expect(warm.stderr).toMatch(/--warm-up must be between 0 and 10000 ms, got -5/);
   });
 
   it('an unusable target: exit 1 with one line', async () => {

@@ -57,6 +57,7 @@ export function addRunOptions<T>(y: Argv<T>) {
     .option('insecure', { type: 'boolean', describe: 'tls/wss: do not check the server certificate (self-signed lab servers)' })
     .option('sni', { type: 'string', describe: 'tls/wss: server name sent in SNI and checked in the certificate (default: the target host when it is a name)' })
     .option('io', { defaultDescription: 'auto', type: 'string', choices: ['auto', 'batch', 'dgram'], describe: 'UDP I/O: batch = native sendmmsg/recvmmsg with kernel receive timestamps (auto: when built), dgram = node:dgram' })
+    .option('warm-up', { type: 'number', defaultDescription: '400 (UDP, from 1000/s)', describe: 'ms of the same load against an in-process trunk before the clock starts, so the first second meets warm code; 0 = none' })
     .option('tick', { type: 'number', describe: 'Batched UDP: the send/receive loop period in ms, 1..50 (default: about 8 arrivals per tick, 1-4 ms; the wait is measured as send lag)' })
     .option('buffer-bytes', { defaultDescription: '4194304', type: 'number', describe: 'SO_RCVBUF/SO_SNDBUF requested for UDP sockets' })
     .option('unregister', { defaultDescription: 'true', type: 'boolean', describe: 'Unregister (Expires: 0) at the end; --no-unregister to keep bindings' })
@@ -164,6 +165,7 @@ function checkRunFlags(argv: FilledArgs): void {
   check(Number.isInteger(argv.agents) && argv.agents > 0, `--agents must be a positive integer, got ${argv.agents}`);
   check(argv.sockets === undefined || (Number.isInteger(argv.sockets) && argv.sockets > 0), `--sockets must be a positive integer, got ${argv.sockets}`);
   check(argv.t1 > 0 && argv.t2 >= argv.t1, `--t1 must be > 0 and --t2 >= --t1`);
+  check(argv['warm-up'] === undefined || (Number.isFinite(argv['warm-up']) && argv['warm-up'] >= 0 && argv['warm-up'] <= 10_000), `--warm-up must be between 0 and 10000 ms, got ${argv['warm-up']}`);
   check(argv.tick === undefined || (argv.tick >= 1 && argv.tick <= 50), `--tick must be between 1 and 50 ms, got ${argv.tick}`);
   check(Number.isInteger(argv.expires) && argv.expires > 0, `--expires must be a positive integer (seconds)`);
   check(argv.connections === undefined || (Number.isInteger(argv.connections) && argv.connections > 0), `--connections must be a positive integer`);
@@ -187,6 +189,7 @@ function commonRequest(argv: RunArgs) {
     logLevel: argv['log-level'],
     io: argv.io === undefined || argv.io === 'auto' ? undefined : (argv.io as 'batch' | 'dgram'),
     tickMs: argv.tick,
+    warmUpMs: argv['warm-up'],
     tls: tlsFlags(argv, target),
     kamailioRpc: kamailioRpcUrl(argv['kamailio-rpc']),
     ...softphoneFlags(argv, target),

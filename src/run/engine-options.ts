@@ -50,6 +50,8 @@ export interface RunOptions {
   trace?: SipTrace;
   /** Longest wait after the plan's last arrival for retries and transactions to end (default 64*T1 + 1 s, at least 10 s with a retry policy... see drainLimitMs()). */
   drainLimitMs?: number;
+  /** UDP targets: ms of the same load against an in-process trunk before the clock starts (warm-up.ts); 0 = none. Default 400. */
+  warmUpMs?: number;
 }
 
 export interface ProgressSample {

@@ -21,6 +21,7 @@ import type { Transport } from '../transport/transport.js';
 import { TOOL } from './tool.js';
 import { autoIo, autoTickMs, type ProgressSample, type RunOptions, type UnregisterSummary } from './engine-options.js';
 import { startPump, type Pump } from './pump.js';
+import { warmUp, wantsWarmUp } from './warm-up.js';
 
 export { autoIo, autoTickMs, type MethodMode, type ProgressSample, type RunOptions, type UnregisterSummary } from './engine-options.js';
 
@@ -72,6 +73,8 @@ export class RunEngine extends EventEmitter implements AgentHost {
   async run(): Promise<RunResult> {
     const opts = this.opts;
     if (opts.identities.length === 0) throw new Error('at least one agent is needed');
+    // Before anything of this run exists: the warm-up's own sockets and heap are gone when it starts.
+    const warmUpFigures = wantsWarmUp(opts) && !opts.signal?.aborted ? await warmUp(opts, (o) => new RunEngine(o).run()) : null;
     const startedAt = new Date();
     const cpuStart = process.cpuUsage();
     const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
@@ -208,6 +211,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
         strayResponses: this.strays,
         transportStats,
         saturation: saturation.finish(),
+        ...(warmUpFigures ? { warmUp: warmUpFigures } : {}),
       },
     });
     if (plan) {

@@ -60,6 +60,7 @@ export interface RunRequest {
   probe?: boolean;
   io?: 'batch' | 'dgram';
   tickMs?: number;
+  warmUpMs?: number;
   /** tls/wss targets: `--ca`, `--insecure`, `--sni` (default: the target host when it is a name). */
   tls?: TlsClientOptions;
   scenario?: ScenarioPart;
@@ -129,6 +130,7 @@ export async function executeRun(request: RunRequest, hooks: ExecuteHooks = {}):
       userAgent: request.userAgent,
       io: request.io,
       tickMs: request.tickMs,
+      warmUpMs: request.warmUpMs,
       tls: withServerName(request.tls, request.target?.host),
       signal: hooks.signal,
       trace: hooks.trace,
