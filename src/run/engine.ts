@@ -34,7 +34,8 @@ const HOUSEKEEPING_MS = 5;
 export class RunEngine extends EventEmitter implements AgentHost {
   readonly clock: Clock;
   readonly userAgent: string;
-  readonly metrics: MetricsRecorder;
+  /** Made again after a warm-up, so the timeline starts with this run, not before the warm-up. */
+  metrics: MetricsRecorder;
   transport!: Transport;
   transactions!: ClientTransactionLayer;
   private agents: Agent[] = [];
@@ -74,7 +75,11 @@ export class RunEngine extends EventEmitter implements AgentHost {
     const opts = this.opts;
     if (opts.identities.length === 0) throw new Error('at least one agent is needed');
     // Before anything of this run exists: the warm-up's own sockets and heap are gone when it starts.
-    const warmUpFigures = wantsWarmUp(opts) && !opts.signal?.aborted ? await warmUp(opts, (o) => new RunEngine(o).run()) : null;
+    let warmUpFigures = null;
+    if (wantsWarmUp(opts) && !opts.signal?.aborted) {
+      warmUpFigures = await warmUp(opts, (o) => new RunEngine(o).run());
+      this.metrics = new MetricsRecorder({ startUs: this.clock.nowUs() });
+    }
     const startedAt = new Date();
     const cpuStart = process.cpuUsage();
     const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
