@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "js_callback.h"
 #include "pump.h"
 
 typedef struct pump_s {
@@ -31,34 +32,13 @@ typedef struct {
   int32_t next_id;
 } pumps_t;
 
-static void on_pump_closed(uv_handle_t* h) { free(h->data); }
-
 static void release_pump(pump_t* p, int delete_ref) {
-  uv_timer_stop(&p->timer);
-  if (delete_ref) {
-    napi_delete_reference(p->env, p->callback);
-    napi_async_destroy(p->env, p->ctx);
-  }
-  p->timer.data = p;
-  uv_close((uv_handle_t*)&p->timer, on_pump_closed);
+  release_js_handle((uv_handle_t*)&p->timer, p, p->env, p->callback, p->ctx, delete_ref);
 }
 
 static void on_timer(uv_timer_t* t) {
   pump_t* p = (pump_t*)t->data;
-  napi_env env = p->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, res;
-  if (napi_get_reference_value(env, p->callback, &cb) == napi_ok && cb) {
-    napi_get_global(env, &recv);
-    if (napi_make_callback(env, p->ctx, recv, cb, 0, NULL, &res) == napi_pending_exception) {
-      // As with a throwing setInterval callback: an uncaught exception for the process to handle.
-      napi_value err;
-      napi_get_and_clear_last_exception(env, &err);
-      napi_fatal_exception(env, err);
-    }
-  }
-  napi_close_handle_scope(env, scope);
+  call_js(p->env, p->callback, p->ctx);
 }
 
 static napi_value fail(napi_env env, const char* msg) {

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "js_callback.h"
 #include "pump.h"
 
 // Messages per syscall. The kernel caps vlen at UIO_MAXIOV (1024); 256 keeps the scratch small.
@@ -413,36 +414,15 @@ static napi_value js_now_us(napi_env env, napi_callback_info info) {
 
 // ---- watch: an event-driven mode (readable -> callback), one uv_poll_t per fd ----
 
-static void on_poll_closed(uv_handle_t* h) { free(h->data); }
-
 static void release_watch(watch_t* w, int delete_ref) {
-  uv_poll_stop(&w->poll);
-  if (delete_ref) {
-    napi_delete_reference(w->env, w->callback);
-    napi_async_destroy(w->env, w->ctx);
-  }
-  w->poll.data = w;
-  uv_close((uv_handle_t*)&w->poll, on_poll_closed);
+  release_js_handle((uv_handle_t*)&w->poll, w, w->env, w->callback, w->ctx, delete_ref);
 }
 
 static void on_readable(uv_poll_t* p, int status, int events) {
   (void)status;
   (void)events;
   watch_t* w = (watch_t*)p->data;
-  napi_env env = w->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, res;
-  if (napi_get_reference_value(env, w->callback, &cb) == napi_ok && cb) {
-    napi_get_global(env, &recv);
-    // make_callback runs microtasks afterwards, as libuv-driven JS callbacks should.
-    if (napi_make_callback(env, w->ctx, recv, cb, 0, NULL, &res) == napi_pending_exception) {
-      napi_value err;
-      napi_get_and_clear_last_exception(env, &err);
-      napi_fatal_exception(env, err);
-    }
-  }
-  napi_close_handle_scope(env, scope);
+  call_js(w->env, w->callback, w->ctx);
 }
 
 static watch_t** find_watch(instance_t* inst, int fd) {
