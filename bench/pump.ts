@@ -2,7 +2,8 @@
 // otherwise idle process: setInterval against the addon's uv timer (native/pump.c, src/run/pump.ts).
 // Each kind runs in its own child pinned to core 0, alternating, PUMP_REPS rounds; CPU is the child's
 // own process.cpuUsage over a window that starts after a second of warm-up.
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
+import { startPump } from '../src/run/pump.js';
 import { loadUdpBatch } from '../src/transport/native.js';
 
 const REPS = Number(process.env.PUMP_REPS ?? 5);
@@ -18,23 +19,17 @@ interface ChildResult {
 async function child(kind: Kind, tickMs: number): Promise<void> {
   let wakes = 0;
   const tick = () => void wakes++;
-  let stop: () => void;
-  if (kind === 'native') {
-    const addon = loadUdpBatch();
-    if (!addon) throw new Error('native addon unavailable');
-    const id = addon.every(tickMs, tick);
-    stop = () => addon.cancel(id);
-  } else {
-    const timer = setInterval(tick, tickMs);
-    stop = () => clearInterval(timer);
-  }
+  // The same switch the engine's pump obeys.
+  if (kind === 'setInterval') process.env.SIPSTORM_PUMP = 'interval';
+  const pump = startPump(tickMs, tick);
+  if (pump.native !== (kind === 'native')) throw new Error(`asked for ${kind}, got ${pump.native ? 'native' : 'setInterval'}`);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const cpu0 = process.cpuUsage();
   wakes = 0;
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
   const cpu = process.cpuUsage(cpu0);
   const result: ChildResult = { wakes, cpuUs: cpu.user + cpu.system };
-  stop();
+  pump.stop();
   process.send!(result);
 }
 
@@ -45,13 +40,11 @@ function runChild(kind: Kind, tickMs: number): Promise<ChildResult> {
     c.once('error', reject);
     c.once('exit', (code) => code !== 0 && reject(new Error(`child exited ${code}`)));
     // Pin after start: taskset on the child pid keeps fork's IPC channel.
-    import('node:child_process').then(({ execFileSync }) => {
-      try {
-        execFileSync('taskset', ['-p', '-c', '0', String(c.pid)], { stdio: 'ignore' });
-      } catch {
-        // Without taskset the figures are noisier, not wrong.
-      }
-    });
+    try {
+      execFileSync('taskset', ['-p', '-c', '0', String(c.pid)], { stdio: 'ignore' });
+    } catch {
+      // Without taskset the figures are noisier, not wrong.
+    }
   });
 }
 

@@ -13,4 +13,3 @@ export function flatten(s: string): string {
   sink ^= (s as unknown as number) | 0;
   return s;
 }
-
