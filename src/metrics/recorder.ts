@@ -2,7 +2,7 @@
 // slots (index = methodIndex * OUTCOME_CLASSES.length + classIndex) holding typed-array counters and
 // lazily created histograms, so a call does a few array writes and two histogram records and allocates
 // nothing (the first outcome of a series allocates its histograms once).
-import { OUTCOME_CLASSES, type OutcomeClass } from '../shared/outcome.js';
+import { OUTCOME_CLASSES, outcomeIndex, type OutcomeClass } from '../shared/outcome.js';
 import { encodeHistogram, newLatencyHistogram, recordUs, type Histogram } from './histogram.js';
 import { cumulativeBuckets, type BucketCounts, type LiveCounts } from './live-view.js';
 import { emptyHistogramEncoded, emptyMethodCounters, seriesKey, type MetricsSnapshot } from './snapshot.js';
@@ -11,7 +11,6 @@ import { Timeline } from './timeline.js';
 const NCLS = OUTCOME_CLASSES.length;
 const DROPPED = OUTCOME_CLASSES.indexOf('dropped');
 const MALFORMED = OUTCOME_CLASSES.indexOf('malformed');
-const CLASS_INDEX: Readonly<Record<string, number>> = Object.fromEntries(OUTCOME_CLASSES.map((c, i) => [c, i]));
 /** Status codes 0..699 get array slots; anything else (a broken peer) goes to a map. */
 const STATUS_SLOTS = 700;
 
@@ -57,7 +56,8 @@ export class MetricsRecorder {
    */
   recordOutcome(method: string, cls: OutcomeClass, status: number, reason: string, intendedUs: number, sentUs: number, doneUs: number): void {
     const m = this.methodIndex(method);
-    const c = CLASS_INDEX[cls] ?? MALFORMED;
+    const known = outcomeIndex(cls);
+    const c = known >= 0 ? known : MALFORMED;
     const s = m * NCLS + c;
     this.seriesCount[s]++;
     if (status > 0) {

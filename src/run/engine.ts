@@ -41,6 +41,8 @@ export class RunEngine extends EventEmitter implements AgentHost {
   private agents: Agent[] = [];
   private readonly classifyStatus: (status: number) => OutcomeClass;
   private busyAgents = 0;
+  /** waitIdle calls pending: 'idle' is emitted only for them (an emit per tick is not free). */
+  private idleWaiters = 0;
   private readonly unregisterSummary: UnregisterSummary = { attempted: 0, ok: 0, failed: 0 };
   private readonly doneByClass = emptyClassCounts();
   private strays = 0;
@@ -302,7 +304,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
     const index = agent.index;
     if (kind === 'unregister' && this.plannedUnregister[index] === 0) {
       this.unregisterSummary[cls === 'ok' ? 'ok' : 'failed']++;
-      if (this.busyAgents === 0) this.emit('idle');
+      if (this.busyAgents === 0 && this.idleWaiters > 0) this.emit('idle');
       return;
     }
     this.doneByClass[cls]++;
@@ -324,7 +326,7 @@ export class RunEngine extends EventEmitter implements AgentHost {
       // A failed refresh the retry policy is not retrying is tried again later, as a real UA does.
       this.scheduleRefresh(agent, cls === 'ok' ? agent.refreshAtUs : doneUs + retryDelayUs(agent.grantedExpires));
     }
-    if (this.busyAgents === 0) this.emit('idle');
+    if (this.busyAgents === 0 && this.idleWaiters > 0) this.emit('idle');
   }
 
   /** Refresh a binding before it expires, as a real UA does (its intended time is the refresh time). */
@@ -413,8 +415,10 @@ export class RunEngine extends EventEmitter implements AgentHost {
       function done() {
         clearTimeout(timer);
         self.off('idle', done);
+        self.idleWaiters--;
         resolve();
       }
+      this.idleWaiters++;
       this.on('idle', done);
     });
   }

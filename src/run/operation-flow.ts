@@ -12,7 +12,7 @@ import type { RetrySpec, ThrottleSpec } from '../scenario/types.js';
 import { NO_TIMER, TimerWheel } from '../schedule/timer-wheel.js';
 import { newLatencyHistogram, percentileMs, recordUs } from '../metrics/histogram.js';
 import { xorshift } from '../shared/seeded-random.js';
-import { OUTCOME_CLASSES, type OutcomeClass } from '../shared/outcome.js';
+import { OUTCOME_CLASSES, outcomeIndex, type OutcomeClass } from '../shared/outcome.js';
 import type { AttemptsBlock, ThrottleBlock } from '../report/scenario-result.js';
 
 /** What the flow needs from the engine. */
@@ -33,8 +33,7 @@ const RETRY_WAIT = 3;
 const BUSY = 4;
 
 const NCLS = OUTCOME_CLASSES.length;
-const CLASS_INDEX: Readonly<Record<string, number>> = Object.fromEntries(OUTCOME_CLASSES.map((c, i) => [c, i]));
-const DROPPED = CLASS_INDEX.dropped;
+const DROPPED = outcomeIndex('dropped');
 const WHEEL_TICK_US = 1000;
 
 export interface FlowOptions {
@@ -139,7 +138,7 @@ export class OperationFlow {
 
   /** The engine reports the end of an operation this flow started. */
   done(agent: number, cls: OutcomeClass, retryAfterS: number, nowUs: number): void {
-    const c = CLASS_INDEX[cls];
+    const c = outcomeIndex(cls);
     if (this.side[agent] !== 0) {
       // A side operation: a chain of its own with one attempt; then the waiting retry, if it came due.
       const retryDue = this.side[agent] === 2;

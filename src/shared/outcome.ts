@@ -19,6 +19,16 @@ export const OUTCOME_CLASSES = [
 
 export type OutcomeClass = (typeof OUTCOME_CLASSES)[number];
 
+const OUTCOME_INDEX = new Map<string, number>(OUTCOME_CLASSES.map((c, i) => [c, i]));
+
+/**
+ * Position of a class in OUTCOME_CLASSES, -1 if it is none. A Map: indexing an object by a varying
+ * key went megamorphic on the per-operation path.
+ */
+export function outcomeIndex(cls: string): number {
+  return OUTCOME_INDEX.get(cls) ?? -1;
+}
+
 export const SIP_METHODS = ['REGISTER', 'OPTIONS'] as const;
 export type SipMethod = (typeof SIP_METHODS)[number];
 

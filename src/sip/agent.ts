@@ -292,8 +292,15 @@ function pickChallenge(values: string[], proxy: boolean): DigestChallenge | null
   return best;
 }
 
-/** The lifetime the registrar granted: our Contact's expires param, else the Expires header. */
-function grantedExpires(msg: SipMessage, contactNeedle: string): number | undefined {
+/** The lifetime the registrar granted: our Contact's expires param, else the Expires header (exported for tests). */
+export function grantedExpires(msg: SipMessage, contactNeedle: string): number | undefined {
+  // A registrar answering one REGISTER usually returns one Contact line holding our binding: read it
+  // without splitting lists (the general path below costs ~2 us per response in the steady state).
+  const first = msg.firstNamed !== undefined ? msg.firstNamed('contact') : undefined;
+  if (first !== undefined && first.indexOf(',') < 0 && first.includes(contactNeedle)) {
+    const value = getParam(first, 'expires');
+    if (value !== undefined && isDigits(value)) return Number(value);
+  }
   for (const contact of getHeaderValues(msg, 'contact')) {
     if (!contact.includes(contactNeedle)) continue;
     const value = getParam(contact, 'expires');
