@@ -6,6 +6,7 @@
 import type { SipMessage } from './message.js';
 import { getParam, splitList } from './headers.js';
 import { flatten } from '../shared/flat-string.js';
+import { encodeUtf8 } from '../shared/slab-encoder.js';
 
 export interface RequestParams {
   method: 'REGISTER' | 'OPTIONS';
@@ -85,7 +86,7 @@ export class RequestTemplate {
     if (this.contact !== undefined) s += expires !== undefined ? `${this.contact};expires=${expires}\r\n` : `${this.contact}\r\n`;
     if (expires !== undefined) s += `Expires: ${expires}\r\n`;
     if (authorization) s += `${authorization.proxy ? 'Proxy-Authorization' : 'Authorization'}: ${authorization.value}\r\n`;
-    return Buffer.from(s + this.tail, 'utf8');
+    return encodeUtf8(s + this.tail);
   }
 }
 
