@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "js_callback.h"
+#include "md5.h"
 #include "pump.h"
 
 // Messages per syscall. The kernel caps vlen at UIO_MAXIOV (1024); 256 keeps the scratch small.
@@ -537,8 +538,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, inst},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
-  if (!pump_register(env, exports)) {
-    napi_throw_error(env, NULL, "udp_batch: pump registration failed");
+  if (!pump_register(env, exports) || !md5_register(env, exports)) {
+    napi_throw_error(env, NULL, "udp_batch: pump or md5 registration failed");
     return NULL;
   }
   return exports;

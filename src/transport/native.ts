@@ -42,6 +42,8 @@ export interface UdpBatchAddon {
   every(ms: number, callback: () => void): number;
   /** Stops a pump started by every(); false when it was not running. */
   cancel(id: number): boolean;
+  /** MD5 of the text's UTF-8 bytes, 32 lower-case hex digits (native/md5.c). */
+  md5Hex(text: string): string;
 }
 
 export type UdpBatchLoad = { addon: UdpBatchAddon; path: string; reason?: undefined } | { addon: null; reason: string };
@@ -94,7 +96,7 @@ function tryLoad(file: string): UdpBatchLoad {
   if (!existsSync(file)) return { addon: null, reason: `native addon not built (${file} missing; run npm run build:native)` };
   try {
     const addon = createRequire(import.meta.url)(file) as Partial<UdpBatchAddon>;
-    for (const fn of ['open', 'connect', 'sendBatch', 'recvBatch', 'sendTo', 'nowUs', 'close', 'every', 'cancel'] as const) {
+    for (const fn of ['open', 'connect', 'sendBatch', 'recvBatch', 'sendTo', 'nowUs', 'close', 'every', 'cancel', 'md5Hex'] as const) {
       if (typeof addon[fn] !== 'function') return { addon: null, reason: `native addon ${file} lacks ${fn}() (stale build? run npm run build:native)` };
     }
     return { addon: addon as UdpBatchAddon, path: file };
