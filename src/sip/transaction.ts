@@ -154,13 +154,14 @@ export class ClientTransactionLayer {
   start(owner: TransactionOwner, context: unknown, slot: number, method: string, branch: string, cseq: number, data: Buffer): ClientTransaction {
     const now = this.clock.nowUs();
     const tx = new Tx(branch, method, cseq, slot, now, owner, context, data);
-    const clash = this.byBranch.get(branch);
+    // One probe: set() hands back an entry it replaced.
+    const clash = this.byBranch.set(tx);
     if (clash !== undefined) {
-      // Only on a reused branch (a caller bug): the newer one wins, the older still ends exactly once.
+      // Only on a reused branch (a caller bug): the newer one wins, the older still ends exactly once
+      // (its forget() finds it gone already: delete() removes only that very entry).
       this.terminate(clash);
       clash.owner.onTransactionError(clash, 'branch reused', false);
     }
-    this.byBranch.set(tx);
     this.active++;
     if (slot >= this.activeBySlot.length) this.growSlots(slot);
     this.activeBySlot[slot]++;
