@@ -59,7 +59,7 @@ static void md5_block(md5_state* s, const uint8_t* p) {
   s->d += d;
 }
 
-void md5_hex(const uint8_t* data, size_t len, char out[32]) {
+static void md5_hex(const uint8_t* data, size_t len, char out[32]) {
   md5_state s = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
   size_t whole = len & ~(size_t)63;
   for (size_t off = 0; off < whole; off += 64) md5_block(&s, data + off);

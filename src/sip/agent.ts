@@ -296,7 +296,7 @@ function pickChallenge(values: string[], proxy: boolean): DigestChallenge | null
 export function grantedExpires(msg: SipMessage, contactNeedle: string): number | undefined {
   // A registrar answering one REGISTER usually returns one Contact line holding our binding: read it
   // without splitting lists (the general path below costs ~2 us per response in the steady state).
-  const first = msg.firstNamed !== undefined ? msg.firstNamed('contact') : undefined;
+  const first = getHeader(msg, 'contact');
   if (first !== undefined && first.indexOf(',') < 0 && first.includes(contactNeedle)) {
     const value = getParam(first, 'expires');
     if (value !== undefined && isDigits(value)) return Number(value);
