@@ -5,6 +5,15 @@
 // ~125-170 us of CPU against ~60-110 us for a uv_timer whose callback enters JS through
 // napi_make_callback (which still runs nextTicks and microtasks afterwards, as libuv-driven JS
 // callbacks should). The timer keeps the loop alive while it runs, like setInterval.
+//
+// Holding: after a tick, if libuv's next step would only be to sleep until this same timer (no other
+// timer due sooner, no immediates, no closing handles), the pump sleeps on the loop's own epoll fd and
+// runs the next tick itself, skipping a loop turn (Node's per-turn check/immediate work and the timer
+// heap). Any I/O becoming ready on the loop (a signal, a socket, a thread-pool completion, a platform
+// task) wakes the poll and hands control back to libuv at once, so the loop sees everything as soon
+// as it would have; other timers are never delayed because the pump only holds until its own timer,
+// and only while that is the earliest. Each tick is still its own make_callback (nextTicks and
+// microtasks run between ticks). A held stretch is capped so the loop turns at least every MAX_HELD.
 #define _GNU_SOURCE
 #ifndef NAPI_VERSION
 #define NAPI_VERSION 8
@@ -12,6 +21,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -21,6 +32,9 @@
 typedef struct pump_s {
   uv_timer_t timer;
   int32_t id;
+  int hold;
+  uint32_t held;  // ticks run without a loop turn, for held(id)
+  int cancelled;  // set by cancel() (possibly from inside the callback): no further call this turn
   napi_env env;
   napi_ref callback;
   napi_async_context ctx;
@@ -36,9 +50,37 @@ static void release_pump(pump_t* p, int delete_ref) {
   release_js_handle((uv_handle_t*)&p->timer, p, p->env, p->callback, p->ctx, delete_ref);
 }
 
+enum { MAX_HELD = 64 };
+
+// Whether the loop has nothing to do before this pump's next tick but sleep; sleeps until then if so
+// (returns 1 with the tick due), or returns 0 to hand control back to libuv.
+static int wait_own_tick(uv_timer_t* t) {
+  uv_loop_t* loop = t->loop;
+  uv_update_time(loop);
+  uint64_t ours = uv_timer_get_due_in(t);
+  // uv_backend_timeout: 0 with immediates, idle handles or closing handles pending; else ms to the
+  // earliest timer, which includes this one.
+  int earliest = uv_backend_timeout(loop);
+  if (earliest == 0 || (earliest > 0 && (uint64_t)earliest < ours)) return 0;
+  // Millisecond timeouts against a millisecond loop clock can wake a little early: sleep again then.
+  for (int naps = 0; ours > 0; naps++) {
+    struct pollfd pfd = {.fd = uv_backend_fd(loop), .events = POLLIN, .revents = 0};
+    if (naps == 3 || poll(&pfd, 1, (int)ours) != 0) return 0;  // I/O ready (or a signal): the loop takes over
+    uv_update_time(loop);
+    ours = uv_timer_get_due_in(t);
+  }
+  // Re-arm for the period after this one, as libuv does before calling a repeating timer back.
+  uv_timer_again(t);
+  return 1;
+}
+
 static void on_timer(uv_timer_t* t) {
   pump_t* p = (pump_t*)t->data;
-  call_js(p->env, p->callback, p->ctx);
+  for (int held = 0;; held++) {
+    call_js(p->env, p->callback, p->ctx);
+    if (p->cancelled || !p->hold || held == MAX_HELD || !wait_own_tick(t)) return;
+    p->held++;
+  }
 }
 
 static napi_value fail(napi_env env, const char* msg) {
@@ -46,10 +88,11 @@ static napi_value fail(napi_env env, const char* msg) {
   return NULL;
 }
 
-// every(ms, callback) -> id: callback() every ms milliseconds (first call after ms) until cancel(id).
+// every(ms, callback, hold = true) -> id: callback() every ms milliseconds (first call after ms) until
+// cancel(id); hold = false turns every tick through the loop (for comparison).
 static napi_value js_every(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   void* data;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc < 2) return fail(env, "pump every: missing arguments");
   pumps_t* all = data;
@@ -57,6 +100,11 @@ static napi_value js_every(napi_env env, napi_callback_info info) {
   if (napi_get_value_int32(env, argv[0], &ms) != napi_ok || ms < 1) return fail(env, "pump every: ms must be an integer >= 1");
   napi_valuetype type;
   if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_function) return fail(env, "pump every: callback must be a function");
+  bool hold = true;
+  napi_valuetype hold_type;
+  if (argc >= 3 && napi_typeof(env, argv[2], &hold_type) == napi_ok && hold_type != napi_undefined &&
+      napi_get_value_bool(env, argv[2], &hold) != napi_ok)
+    return fail(env, "pump every: hold must be a boolean");
   uv_loop_t* loop;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) return fail(env, "pump every: no event loop");
   pump_t* p = calloc(1, sizeof *p);
@@ -66,6 +114,7 @@ static napi_value js_every(napi_env env, napi_callback_info info) {
   }
   p->env = env;
   p->id = ++all->next_id;
+  p->hold = hold;
   uv_timer_init(loop, &p->timer);
   p->timer.data = p;
   napi_value name;
@@ -94,6 +143,7 @@ static napi_value js_cancel(napi_env env, napi_callback_info info) {
     if ((*pp)->id != id) continue;
     pump_t* p = *pp;
     *pp = p->next;
+    p->cancelled = 1;
     // uv_close defers the free until libuv is done with the handle, so cancelling mid-callback is safe.
     release_pump(p, 1);
     found = 1;
@@ -101,6 +151,22 @@ static napi_value js_cancel(napi_env env, napi_callback_info info) {
   }
   napi_value out;
   napi_get_boolean(env, found, &out);
+  return out;
+}
+
+// held(id) -> how many of the pump's ticks ran without a loop turn (0 for an unknown id).
+static napi_value js_held(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void* data;
+  int32_t id;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &id) != napi_ok)
+    return fail(env, "pump held: expected an id");
+  uint32_t held = 0;
+  for (pump_t* p = ((pumps_t*)data)->pumps; p; p = p->next)
+    if (p->id == id) held = p->held;
+  napi_value out;
+  napi_create_uint32(env, held, &out);
   return out;
 }
 
@@ -125,6 +191,7 @@ int pump_register(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"every", NULL, js_every, NULL, NULL, NULL, napi_enumerable, all},
       {"cancel", NULL, js_cancel, NULL, NULL, NULL, napi_enumerable, all},
+      {"held", NULL, js_held, NULL, NULL, NULL, napi_enumerable, all},
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props) == napi_ok;
 }

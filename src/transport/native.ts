@@ -38,10 +38,16 @@ export interface UdpBatchAddon {
   watch(fd: number, callback: () => void): void;
   unwatch(fd: number): boolean;
   close(fd: number): number;
-  /** Calls callback every ms milliseconds (a repeating uv timer, native/pump.c) until cancel(id). */
-  every(ms: number, callback: () => void): number;
+  /**
+   * Calls callback every ms milliseconds (a repeating uv timer, native/pump.c) until cancel(id). With
+   * hold (the default) the pump runs the next tick itself, without a loop turn, when the loop has
+   * nothing else to do first.
+   */
+  every(ms: number, callback: () => void, hold?: boolean): number;
   /** Stops a pump started by every(); false when it was not running. */
   cancel(id: number): boolean;
+  /** How many of a running pump's ticks ran held (without a loop turn); 0 for an unknown id. */
+  held(id: number): number;
   /** MD5 of the text's UTF-8 bytes, 32 lower-case hex digits (native/md5.c). */
   md5Hex(text: string): string;
 }
@@ -96,7 +102,7 @@ function tryLoad(file: string): UdpBatchLoad {
   if (!existsSync(file)) return { addon: null, reason: `native addon not built (${file} missing; run npm run build:native)` };
   try {
     const addon = createRequire(import.meta.url)(file) as Partial<UdpBatchAddon>;
-    for (const fn of ['open', 'connect', 'sendBatch', 'recvBatch', 'sendTo', 'nowUs', 'close', 'every', 'cancel', 'md5Hex'] as const) {
+    for (const fn of ['open', 'connect', 'sendBatch', 'recvBatch', 'sendTo', 'nowUs', 'close', 'every', 'cancel', 'held', 'md5Hex'] as const) {
       if (typeof addon[fn] !== 'function') return { addon: null, reason: `native addon ${file} lacks ${fn}() (stale build? run npm run build:native)` };
     }
     return { addon: addon as UdpBatchAddon, path: file };
