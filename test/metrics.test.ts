@@ -160,6 +160,33 @@ describe('latency histogram', () => {
 });
 
 describe('MetricsRecorder', () => {
+  it('counts reason phrases exactly however phrases interleave, with snapshots taken in between', () => {
+    const outcome = fc.record({
+      method: fc.constantFrom('REGISTER', 'OPTIONS'),
+      status: fc.constantFrom(200, 403, 429, 503),
+      reason: fc.constantFrom('OK', 'Forbidden', 'Publish In Progress', '', 'Too Many Requests'),
+      snapshotAfter: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(outcome, { maxLength: 60 }), (outcomes) => {
+        const r = new MetricsRecorder({ startUs: 0 });
+        const expected: Record<string, Record<string, number>> = {};
+        for (const o of outcomes) {
+          // A fresh string each time, as the parser's slices are.
+          r.recordOutcome(o.method, 'ok', o.status, o.reason.split('').join(''), 1, 1, 2);
+          const key = o.reason === '' ? String(o.status) : `${o.status} ${o.reason}`;
+          const counts = (expected[o.method] ??= {});
+          counts[key] = (counts[key] ?? 0) + 1;
+          if (o.snapshotAfter) r.snapshot();
+        }
+        const s = r.snapshot();
+        for (const method of ['REGISTER', 'OPTIONS']) expect(s.methods[method]?.byReason ?? {}).toEqual(expected[method] ?? {});
+        // A snapshot changes nothing: the next one reports the same.
+        expect(r.snapshot().methods).toEqual(s.methods);
+      }),
+    );
+  });
+
   it('counts classes, statuses, reasons, wire traffic and malformed datagrams exactly', () => {
     const r = new MetricsRecorder({ startUs: 1_000_000 });
     for (let i = 0; i < 7; i++) r.recordOutcome('REGISTER', 'ok', 200, 'OK', 1_000_000, 1_000_100, 1_002_000);
