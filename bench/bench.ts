@@ -33,7 +33,7 @@ const FIXED_RATES = (process.env.BENCH_RATES ?? '2000,5000').split(',').map(Numb
 const FIXED_SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 // Rounds per fixed rate: this VM's CPU cost per wake-up and per syscall drifts by +-30% over minutes,
 // so one pair is not a measurement; the ratio is taken between medians.
-const REPS = Number(process.env.BENCH_REPS ?? 3);
+const REPS = Number(process.env.BENCH_REPS ?? 5);
 const KNEE_RATES = (process.env.BENCH_KNEE_RATES ?? '5000,10000,15000,20000,25000,30000,40000').split(',').map(Number).filter((r) => r > 0); // BENCH_KNEE_RATES=none skips the knee
 const KNEE_SECONDS = Number(process.env.BENCH_KNEE_SECONDS ?? 8);
 const METHODS = (process.env.BENCH_METHODS ?? 'OPTIONS,REGISTER').split(',') as Method[];
@@ -162,9 +162,12 @@ async function main(): Promise<void> {
   try {
     console.log(`\n== fixed rates, ${FIXED_SECONDS} s each, ${REPS} rounds (responder: sipstorm serve --io ${FIXED_IO}, pinned to another core) ==`);
     console.log(header);
-    for (const method of METHODS) {
-      for (const rate of FIXED_RATES) {
-        for (let round = 0; round < REPS; round++) {
+    // Rounds go over every point in turn (not all rounds of one point, then the next): a slow phase of
+    // this VM lasts minutes, and it then lands in a round or two of each point rather than in every
+    // round of whichever point it met, so each point's median is the run's typical figure.
+    for (let round = 0; round < REPS; round++) {
+      for (const method of METHODS) {
+        for (const rate of FIXED_RATES) {
           // Alternate who goes first: the VM's speed drifts over minutes, and pairs taken back to back
           // in both orders cancel that drift out of the ratio.
           const order = round % 2 === 0 ? generators : [...generators].reverse();
