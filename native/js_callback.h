@@ -1,6 +1,7 @@
-// Calling a JS function from a libuv callback, and closing its handle, shared by the watch (udp_batch.c) and pump (pump.c)
-// handles: make_callback runs nextTicks and microtasks afterwards, as libuv-driven JS callbacks should,
-// and an exception becomes the process's uncaught exception, as from a throwing setInterval callback.
+// Calling a JS function from a libuv callback (the watch handles of udp_batch.c and the pump of pump.c),
+// and closing a handle that owns one (the watch): make_callback runs nextTicks and microtasks
+// afterwards, as libuv-driven JS callbacks should, and an exception becomes the process's uncaught
+// exception, as from a throwing setInterval callback.
 #ifndef SIPSTORM_JS_CALLBACK_H
 #define SIPSTORM_JS_CALLBACK_H
 #include <node_api.h>

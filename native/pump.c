@@ -6,14 +6,16 @@
 // napi_make_callback (which still runs nextTicks and microtasks afterwards, as libuv-driven JS
 // callbacks should). The timer keeps the loop alive while it runs, like setInterval.
 //
-// Holding: after a tick, if libuv's next step would only be to sleep until this same timer (no other
-// timer due sooner, no immediates, no closing handles), the pump sleeps on the loop's own epoll fd and
-// runs the next tick itself, skipping a loop turn (Node's per-turn check/immediate work and the timer
-// heap). Any I/O becoming ready on the loop (a signal, a socket, a thread-pool completion, a platform
-// task) wakes the poll and hands control back to libuv at once, so the loop sees everything as soon
-// as it would have; other timers are never delayed because the pump only holds until its own timer,
-// and only while that is the earliest. Each tick is still its own make_callback (nextTicks and
-// microtasks run between ticks). A held stretch is capped so the loop turns at least every MAX_HELD.
+// Holding: just before libuv would sleep (its prepare phase), if the loop has nothing to do before this
+// pump's next tick (no other timer due sooner, no immediates, no pending or closing handles), the pump
+// sleeps on the loop's own epoll fd and runs the next tick itself, skipping a loop turn (Node's per-turn
+// check/immediate work and the timer heap). Any I/O becoming ready on the loop (a signal, a socket, a
+// thread-pool completion, a platform task) wakes the poll and hands control back to libuv at once, so
+// the loop sees everything as soon as it would have; other timers are never delayed because the pump
+// only holds until its own timer, and only while that is the earliest. (Holding from the timer callback
+// instead would miss timers libuv already took off its heap for the same pass.) Each tick is still its
+// own make_callback (nextTicks and microtasks run between ticks), and a held stretch is capped so the
+// loop turns at least every MAX_HELD ticks.
 #define _GNU_SOURCE
 #ifndef NAPI_VERSION
 #define NAPI_VERSION 8
@@ -31,8 +33,9 @@
 
 typedef struct pump_s {
   uv_timer_t timer;
+  uv_prepare_t prepare;  // where held ticks run
+  int open_handles;      // the struct is freed when both handles have closed
   int32_t id;
-  int hold;
   uint32_t held;  // ticks run without a loop turn, for held(id)
   int cancelled;  // set by cancel() (possibly from inside the callback): no further call this turn
   napi_env env;
@@ -46,8 +49,20 @@ typedef struct {
   int32_t next_id;
 } pumps_t;
 
+static void on_handle_closed(uv_handle_t* h) {
+  pump_t* p = (pump_t*)h->data;
+  if (--p->open_handles == 0) free(p);
+}
+
+// uv_close stops the handles first; the memory goes once libuv is done with both (cancelling from
+// inside the pump's own callback is safe). delete_ref = 0 when the environment is going away.
 static void release_pump(pump_t* p, int delete_ref) {
-  release_js_handle((uv_handle_t*)&p->timer, p, p->env, p->callback, p->ctx, delete_ref);
+  if (delete_ref) {
+    napi_delete_reference(p->env, p->callback);
+    napi_async_destroy(p->env, p->ctx);
+  }
+  uv_close((uv_handle_t*)&p->timer, on_handle_closed);
+  uv_close((uv_handle_t*)&p->prepare, on_handle_closed);
 }
 
 enum { MAX_HELD = 64 };
@@ -76,10 +91,14 @@ static int wait_own_tick(uv_timer_t* t) {
 
 static void on_timer(uv_timer_t* t) {
   pump_t* p = (pump_t*)t->data;
-  for (int held = 0;; held++) {
-    call_js(p->env, p->callback, p->ctx);
-    if (p->cancelled || !p->hold || held == MAX_HELD || !wait_own_tick(t)) return;
+  call_js(p->env, p->callback, p->ctx);
+}
+
+static void on_prepare(uv_prepare_t* h) {
+  pump_t* p = (pump_t*)h->data;
+  for (int held = 0; held < MAX_HELD && !p->cancelled && wait_own_tick(&p->timer); held++) {
     p->held++;
+    call_js(p->env, p->callback, p->ctx);
   }
 }
 
@@ -114,9 +133,15 @@ static napi_value js_every(napi_env env, napi_callback_info info) {
   }
   p->env = env;
   p->id = ++all->next_id;
-  p->hold = hold;
   uv_timer_init(loop, &p->timer);
   p->timer.data = p;
+  uv_prepare_init(loop, &p->prepare);
+  p->prepare.data = p;
+  p->open_handles = 2;
+  if (hold) {
+    uv_prepare_start(&p->prepare, on_prepare);
+    uv_unref((uv_handle_t*)&p->prepare);  // the timer alone keeps the loop alive
+  }
   napi_value name;
   napi_create_string_utf8(env, "sipstorm.pump", NAPI_AUTO_LENGTH, &name);
   napi_create_reference(env, argv[1], 1, &p->callback);

@@ -91,6 +91,19 @@ describe.skipIf(!addon)('native pump (uv timer, native/pump.c)', () => {
       expect(firedAt - armedAt).toBeLessThanOrEqual(5);
     });
 
+    it('does not hold off a timer that falls due in the same loop pass as a tick', async () => {
+      // Same period, started together: both fall due in the same pass again and again. A pump that held
+      // from its timer callback would keep the other timer (already off libuv's heap) waiting.
+      let ticks = 0;
+      let intervals = 0;
+      const id = addon!.every(10, () => void ticks++);
+      const interval = setInterval(() => void intervals++, 10);
+      await until(() => ticks >= 40, 5000);
+      clearInterval(interval);
+      addon!.cancel(id);
+      expect(intervals).toBeGreaterThanOrEqual(ticks / 2);
+    });
+
     it('hands the loop back at once for I/O (a datagram) and for signals, and runs immediates first', async () => {
       const socket = dgram.createSocket('udp4');
       await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
