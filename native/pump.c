@@ -154,22 +154,29 @@ static napi_value js_every(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// cancel(id) -> whether a pump stopped. Safe from inside the pump's own callback.
-static napi_value js_cancel(napi_env env, napi_callback_info info) {
+// The pumps and the id argument of cancel(id) and held(id); NULL (with a TypeError thrown) without an id.
+static pumps_t* id_argument(napi_env env, napi_callback_info info, const char* what, int32_t* id) {
   size_t argc = 1;
   napi_value argv[1];
   void* data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], id) != napi_ok) {
+    fail(env, what);
+    return NULL;
+  }
+  return data;
+}
+
+// cancel(id) -> whether a pump stopped. Safe from inside the pump's own callback.
+static napi_value js_cancel(napi_env env, napi_callback_info info) {
   int32_t id;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &id) != napi_ok)
-    return fail(env, "pump cancel: expected an id");
-  pumps_t* all = data;
+  pumps_t* all = id_argument(env, info, "pump cancel: expected an id", &id);
+  if (!all) return NULL;
   int found = 0;
   for (pump_t** pp = &all->pumps; *pp; pp = &(*pp)->next) {
     if ((*pp)->id != id) continue;
     pump_t* p = *pp;
     *pp = p->next;
     p->cancelled = 1;
-    // uv_close defers the free until libuv is done with the handle, so cancelling mid-callback is safe.
     release_pump(p, 1);
     found = 1;
     break;
@@ -181,14 +188,11 @@ static napi_value js_cancel(napi_env env, napi_callback_info info) {
 
 // held(id) -> how many of the pump's ticks ran without a loop turn (0 for an unknown id).
 static napi_value js_held(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  void* data;
   int32_t id;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &id) != napi_ok)
-    return fail(env, "pump held: expected an id");
+  pumps_t* all = id_argument(env, info, "pump held: expected an id", &id);
+  if (!all) return NULL;
   uint32_t held = 0;
-  for (pump_t* p = ((pumps_t*)data)->pumps; p; p = p->next)
+  for (pump_t* p = all->pumps; p; p = p->next)
     if (p->id == id) held = p->held;
   napi_value out;
   napi_create_uint32(env, held, &out);
